@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns control plane - the query engine: a loaded Corefile with its plugin instances.
+ * Pure (no DPDK): it produces table contents through a sink and answers the queries the
+ * fast path missed. The runtime (cp_main.c) owns shared memory, sockets and timers.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct dns_key;
+struct dns_answer;
+struct cp_engine;
+
+/** Where table contents go. The runtime implements it on the shared rte_hash; tests in memory. */
+struct cp_sink {
+	/** Insert or replace the value for @p key. @return 0 or -errno */
+	int (*put)(void *ctx, const struct dns_key *key, uint32_t hash,
+		   const struct dns_answer *ans, size_t size);
+	/** Remove @p key. @return 0 or -ENOENT */
+	int (*del)(void *ctx, const struct dns_key *key, uint32_t hash);
+	/** Publish the fast path's per-zone miss policy (whole set). zones is an array of
+	 *  struct dp_zone, longest first. @return 0 or -errno */
+	int (*zones)(void *ctx, const void *zones, unsigned n_zones);
+	void *ctx;
+};
+
+/** Listener/operational settings the runtime needs from the Corefile. */
+struct cp_settings {
+	char health_addr[64];   /**< "" when no health plugin; default ":8080" */
+	unsigned lameduck_ms;   /**< health lameduck */
+	char ready_addr[64];    /**< "" when no ready plugin; default ":8181" */
+	char metrics_addr[64];  /**< "" when no prometheus plugin; default "localhost:9153" */
+	unsigned reload_ms;     /**< 0 = no reload plugin; else interval (default 30s) */
+	unsigned reload_jitter_ms;
+	uint16_t dns_ports[8];  /**< UDP/TCP ports of the server blocks, 0-terminated */
+	char bind[8][64];       /**< bind addresses ("" = all) */
+	unsigned n_bind;
+	int log;                /**< log plugin present in any block */
+	int errors;             /**< errors plugin present */
+};
+
+/** A client as the runtime saw it (for `log` and ACL-style decisions). */
+struct cp_client {
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	uint16_t local_port;    /**< server port the query came to */
+	int tcp;                /**< 1 when over TCP */
+};
+
+/**
+ * Load and validate a Corefile. Every error names file, line and directive.
+ * @return the engine, or NULL with the message in @p err.
+ */
+struct cp_engine *cp_engine_load(const char *path, char *err, size_t errlen);
+
+/** Free an engine (its plugins' memory, not the shared table). */
+void cp_engine_free(struct cp_engine *e);
+
+/** @return the settings of a loaded engine (valid while the engine lives). */
+const struct cp_settings *cp_engine_settings(const struct cp_engine *e);
+
+/**
+ * Emit every table entry and the zone set the fast path should hold. The runtime diffs
+ * against what it published before (unchanged values are not rewritten).
+ * @return 0 or the first negative errno a sink call returned.
+ */
+int cp_engine_sync(struct cp_engine *e, const struct cp_sink *sink);
+
+/**
+ * Periodic work (hosts file reload checks, ...). @p now_ms is CLOCK_MONOTONIC ms.
+ * @return 1 when table contents changed (runtime calls cp_engine_sync), 0, or -errno.
+ */
+int cp_engine_tick(struct cp_engine *e, uint64_t now_ms);
+
+/**
+ * Answer a query the fast path could not: @p msg holds @p len bytes of the query and has
+ * room for @p cap bytes of response (already limited to what the client accepts).
+ * @return response length, 0 to send nothing.
+ */
+int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
+		     const struct cp_client *client);
+
+/** @return 1 when every plugin is ready (ready plugin), else 0 and the names of those
+ *  that are not, comma separated, in @p buf. */
+int cp_engine_ready(const struct cp_engine *e, char *buf, size_t cap);
+
+/**
+ * Add (@p add = 1) or remove a hosts entry NAME -> ADDR, persisted atomically
+ * (write temp file + rename) to the first hosts plugin's file.
+ * @return 0 or -errno with a message in @p err.
+ */
+int cp_engine_hosts_edit(struct cp_engine *e, int add, const char *name, const char *addr,
+			 char *err, size_t errlen);
+
+/** Counters the engine keeps for /metrics (CoreDNS names). Appends Prometheus text. */
+size_t cp_engine_metrics(const struct cp_engine *e, char *buf, size_t cap);
