@@ -84,11 +84,30 @@ struct dns_key {
 _Static_assert(sizeof(struct dns_key) == DNS_KEY_LEN, "dns_key must be DNS_KEY_LEN bytes");
 
 /**
+ * Final hash from the hash of the name part and a qtype. The name part is computed once
+ * per query (dns_query.name_hash); the exists-marker lookup only re-mixes the qtype.
+ * @return 32-bit hash used with rte_hash *_with_hash calls.
+ */
+static inline uint32_t dns_hash_mix(uint64_t name_hash, uint16_t qtype)
+{
+	uint64_t h = name_hash ^ ((uint64_t)qtype * 0x9e3779b97f4a7c15ull);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+/**
  * Hash of a key as both processes compute it (the rte_hash is always used with
  * *_with_hash calls; function pointers do not cross processes).
+ * Equals dns_hash_mix(dns_name_hash(key->name, key->name_len), key->qtype).
  * @return 32-bit hash of key->name[0..name_len) and key->qtype.
  */
 uint32_t dns_key_hash(const struct dns_key *key);
+
+/** @return 64-bit hash of a lower-cased wire name (the part dns_hash_mix() finishes). */
+uint64_t dns_name_hash(const uint8_t *name, size_t len);
 
 /**
  * Build a key from a presentation-format name ("www.example.com", trailing dot optional,
@@ -113,7 +132,8 @@ struct dns_query {
 	bool edns_do;         /**< DO bit of the client's OPT */
 	uint8_t edns_version;
 	uint16_t edns_size;   /**< client's advertised UDP size, already raised to >= 512 */
-	uint32_t hash;        /**< dns_key_hash(&key), computed while parsing */
+	uint64_t name_hash;   /**< dns_name_hash() of key.name, computed while parsing */
+	uint32_t hash;        /**< dns_hash_mix(name_hash, qtype) == dns_key_hash(&key) */
 	struct dns_key key;   /**< lower-cased qname + qtype, zero padded */
 };
 

@@ -94,5 +94,7 @@ int cp_engine_ready(const struct cp_engine *e, char *buf, size_t cap);
 int cp_engine_hosts_edit(struct cp_engine *e, int add, const char *name, const char *addr,
 			 char *err, size_t errlen);
 
-/** Counters the engine keeps for /metrics (CoreDNS names). Appends Prometheus text. */
+/** Plugin-specific metrics for /metrics (coredns_hosts_entries, coredns_plugin_enabled, ...).
+ *  Request/response totals are the runtime's (fast path counters + what it answered).
+ *  Appends Prometheus text to @p buf. @return bytes written. */
 size_t cp_engine_metrics(const struct cp_engine *e, char *buf, size_t cap);
