@@ -41,12 +41,20 @@ struct cp_settings {
 	int errors;             /**< errors plugin present */
 };
 
+/** cp_engine_answer() kept the query and will answer through client->done later. */
+#define CP_ANSWER_DEFERRED (-115) /* -EINPROGRESS */
+
 /** A client as the runtime saw it (for `log` and ACL-style decisions). */
 struct cp_client {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	uint16_t local_port;    /**< server port the query came to */
 	int tcp;                /**< 1 when over TCP */
+	/** Completion for deferred answers (forwarding): called once with the response
+	 *  (len 0 = send nothing). NULL = the runtime cannot wait: the engine must answer
+	 *  synchronously. The engine copies the struct; @p req stays the runtime's. */
+	void (*done)(void *req, const uint8_t *resp, size_t len);
+	void *req;
 };
 
 /**
@@ -69,15 +77,18 @@ const struct cp_settings *cp_engine_settings(const struct cp_engine *e);
 int cp_engine_sync(struct cp_engine *e, const struct cp_sink *sink);
 
 /**
- * Periodic work (hosts file reload checks, ...). @p now_ms is CLOCK_MONOTONIC ms.
- * @return 1 when table contents changed (runtime calls cp_engine_sync), 0, or -errno.
+ * Periodic work, called every loop iteration (at least every 10 ms): hosts file reload
+ * checks, applying watch events. Plugins may push incremental changes straight to
+ * @p sink (put/del of the affected names only). @p now_ms is CLOCK_MONOTONIC ms.
+ * @return 1 when a full cp_engine_sync is needed, 0, or -errno.
  */
-int cp_engine_tick(struct cp_engine *e, uint64_t now_ms);
+int cp_engine_tick(struct cp_engine *e, const struct cp_sink *sink, uint64_t now_ms);
 
 /**
  * Answer a query the fast path could not: @p msg holds @p len bytes of the query and has
  * room for @p cap bytes of response (already limited to what the client accepts).
- * @return response length, 0 to send nothing.
+ * @return response length, 0 to send nothing, or CP_ANSWER_DEFERRED (only when
+ *         client->done is set) when the answer comes later through client->done.
  */
 int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 		     const struct cp_client *client);
