@@ -85,6 +85,13 @@ int cp_engine_sync(struct cp_engine *e, const struct cp_sink *sink);
 int cp_engine_tick(struct cp_engine *e, const struct cp_sink *sink, uint64_t now_ms);
 
 /**
+ * @return a file descriptor that becomes readable when plugins have work for
+ *         cp_engine_tick (watch events, upstream replies), or -1. The runtime polls it and
+ *         calls cp_engine_tick promptly when it is readable; the engine drains it.
+ */
+int cp_engine_wake_fd(const struct cp_engine *e);
+
+/**
  * Answer a query the fast path could not: @p msg holds @p len bytes of the query and has
  * room for @p cap bytes of response (already limited to what the client accepts).
  * @return response length, 0 to send nothing, or CP_ANSWER_DEFERRED (only when
