@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns - shared answer values: the builder that encodes them and the responders that
+ * turn a parsed query into a response in place.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dns.h"
+#include "dns_internal.h"
+
+#define OPT_RR_LEN 11 /* root owner, type, class, TTL, rdlen */
+
+/* ------------------------------------------------------------------------- */
+/* Builder                                                                     */
+
+/** Start a value; @p key->name_len is recorded as the value's qname_len. */
+void dns_builder_init(struct dns_builder *b, const struct dns_key *key, uint16_t flags)
+{
+	memset(b, 0, offsetof(struct dns_builder, ttl_off));
+	b->qname_len = key != NULL ? key->name_len : 0;
+	b->flags = flags;
+}
+
+static int builder_fail(struct dns_builder *b, int err)
+{
+	if (b->err == 0)
+		b->err = err;
+	return b->err;
+}
+
+/*
+ * Owner: DNS_OWNER_QNAME is a pointer to the question at offset 12 (where the question
+ * name always sits in a response), anything else is written uncompressed and lower-cased.
+ */
+static int put_owner(struct dns_builder *b, const char *owner)
+{
+	int n;
+
+	if (owner == DNS_OWNER_QNAME) {
+		if (DNS_BUILD_MAX - b->len < 2)
+			return -ENOSPC;
+		dns_put16(b->buf + b->len, 0xc000 | DNS_HDR_LEN);
+		return 2;
+	}
+	n = dns_name_from_str(b->buf + b->len, DNS_BUILD_MAX - b->len, owner);
+	return n;
+}
+
+/*
+ * Records of a section must be added before those of the next one: the value is the
+ * wire image of the three sections back to back.
+ */
+static int section_ok(const struct dns_builder *b, enum dns_section sec)
+{
+	if ((unsigned int)sec > DNS_SEC_ADDITIONAL)
+		return 0;
+	for (unsigned int s = (unsigned int)sec + 1; s <= DNS_SEC_ADDITIONAL; s++) {
+		if (b->count[s] != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Append a record whose rdata is @p nparts pieces. @return 0 or -errno (sticky).
+ * The record is only committed (len, counts, TTL offset) once it fully fits.
+ */
+struct rd_part {
+	const uint8_t *p;
+	size_t len;
+};
+
+static int builder_add(struct dns_builder *b, enum dns_section sec, const char *owner,
+		       uint16_t type, uint32_t ttl, const struct rd_part *parts, size_t nparts)
+{
+	size_t rdlen = 0, pos;
+	int n;
+
+	if (b->err != 0)
+		return b->err;
+	if (!section_ok(b, sec))
+		return builder_fail(b, -EINVAL);
+	if (b->n_ttl >= DNS_ANS_MAX_TTL || b->count[sec] == UINT16_MAX)
+		return builder_fail(b, -ENOSPC);
+	for (size_t i = 0; i < nparts; i++)
+		rdlen += parts[i].len;
+	if (rdlen > UINT16_MAX)
+		return builder_fail(b, -EINVAL);
+	n = put_owner(b, owner);
+	if (n < 0)
+		return builder_fail(b, n);
+	pos = b->len + (size_t)n;
+	if (DNS_BUILD_MAX - pos < 10 + rdlen)
+		return builder_fail(b, -ENOSPC);
+	dns_put16(b->buf + pos, type);
+	dns_put16(b->buf + pos + 2, DNS_C_IN);
+	dns_put32(b->buf + pos + 4, ttl);
+	dns_put16(b->buf + pos + 8, (uint16_t)rdlen);
+	b->ttl_off[b->n_ttl++] = (uint16_t)(pos + 4);
+	pos += 10;
+	for (size_t i = 0; i < nparts; i++) {
+		if (parts[i].len != 0)
+			memcpy(b->buf + pos, parts[i].p, parts[i].len);
+		pos += parts[i].len;
+	}
+	b->len = (uint16_t)pos;
+	b->count[sec]++;
+	return 0;
+}
+
+int dns_builder_add_raw(struct dns_builder *b, enum dns_section sec, const char *owner,
+			uint16_t type, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	struct rd_part part = { rdata, rdlen };
+
+	if (rdlen != 0 && rdata == NULL)
+		return builder_fail(b, -EINVAL);
+	return builder_add(b, sec, owner, type, ttl, &part, 1);
+}
+
+/** @p family is AF_INET (4-byte @p addr) or AF_INET6 (16 bytes); else -EINVAL. */
+int dns_builder_add_addr(struct dns_builder *b, enum dns_section sec, const char *owner,
+			 uint32_t ttl, const uint8_t *addr, int family)
+{
+	if (family == AF_INET)
+		return dns_builder_add_raw(b, sec, owner, DNS_T_A, ttl, addr, 4);
+	if (family == AF_INET6)
+		return dns_builder_add_raw(b, sec, owner, DNS_T_AAAA, ttl, addr, 16);
+	return builder_fail(b, -EINVAL);
+}
+
+/* Encode a presentation name for rdata. @return wire length or -errno (sticky). */
+static int rdata_name(struct dns_builder *b, uint8_t *out, const char *name)
+{
+	int n;
+
+	if (b->err != 0)
+		return b->err;
+	n = dns_name_from_str(out, DNS_MAX_NAME, name);
+	if (n < 0)
+		return builder_fail(b, n);
+	return n;
+}
+
+int dns_builder_add_name(struct dns_builder *b, enum dns_section sec, const char *owner,
+			 uint16_t type, uint32_t ttl, const char *target)
+{
+	uint8_t name[DNS_MAX_NAME];
+	int n = rdata_name(b, name, target);
+
+	if (n < 0)
+		return n;
+	return dns_builder_add_raw(b, sec, owner, type, ttl, name, (uint16_t)n);
+}
+
+int dns_builder_add_srv(struct dns_builder *b, enum dns_section sec, const char *owner, uint32_t ttl,
+			uint16_t prio, uint16_t weight, uint16_t port, const char *target)
+{
+	uint8_t fixed[6], name[DNS_MAX_NAME];
+	int n = rdata_name(b, name, target);
+	struct rd_part parts[2];
+
+	if (n < 0)
+		return n;
+	dns_put16(fixed, prio);
+	dns_put16(fixed + 2, weight);
+	dns_put16(fixed + 4, port);
+	parts[0] = (struct rd_part){ fixed, sizeof(fixed) };
+	parts[1] = (struct rd_part){ name, (size_t)n };
+	return builder_add(b, sec, owner, DNS_T_SRV, ttl, parts, 2);
+}
+
+int dns_builder_add_soa(struct dns_builder *b, enum dns_section sec, const char *owner, uint32_t ttl,
+			const char *mname, const char *rname, uint32_t serial, uint32_t refresh,
+			uint32_t retry, uint32_t expire, uint32_t minimum)
+{
+	uint8_t m[DNS_MAX_NAME], r[DNS_MAX_NAME], fixed[20];
+	int mn = rdata_name(b, m, mname);
+	int rn = mn < 0 ? mn : rdata_name(b, r, rname);
+	struct rd_part parts[3];
+
+	if (rn < 0)
+		return rn;
+	dns_put32(fixed, serial);
+	dns_put32(fixed + 4, refresh);
+	dns_put32(fixed + 8, retry);
+	dns_put32(fixed + 12, expire);
+	dns_put32(fixed + 16, minimum);
+	parts[0] = (struct rd_part){ m, (size_t)mn };
+	parts[1] = (struct rd_part){ r, (size_t)rn };
+	parts[2] = (struct rd_part){ fixed, sizeof(fixed) };
+	return builder_add(b, sec, owner, DNS_T_SOA, ttl, parts, 3);
+}
+
+/** One character-string of up to 255 bytes (longer: -EINVAL). */
+int dns_builder_add_txt(struct dns_builder *b, enum dns_section sec, const char *owner,
+			uint32_t ttl, const char *text)
+{
+	size_t len = text != NULL ? strlen(text) : 0;
+	uint8_t lb = (uint8_t)len;
+	struct rd_part parts[2];
+
+	if (len > 255)
+		return builder_fail(b, -EINVAL);
+	parts[0] = (struct rd_part){ &lb, 1 };
+	parts[1] = (struct rd_part){ (const uint8_t *)text, len };
+	return builder_add(b, sec, owner, DNS_T_TXT, ttl, parts, 2);
+}
+
+/**
+ * Write the value: struct dns_answer (stored = expire = 0: the cache filler sets them),
+ * rr[], a zero pad byte when rr_len is odd, then the TTL offsets.
+ */
+int dns_builder_finish(const struct dns_builder *b, struct dns_answer *out, size_t cap)
+{
+	size_t rr_pad = ((size_t)b->len + 1u) & ~(size_t)1u;
+	size_t size = sizeof(*out) + rr_pad + (size_t)b->n_ttl * sizeof(uint16_t);
+
+	if (b->err != 0)
+		return b->err;
+	if (size > cap)
+		return -ENOSPC;
+	memset(out, 0, sizeof(*out));
+	out->magic = DNS_ANS_MAGIC;
+	out->flags = b->flags;
+	out->ancount = b->count[DNS_SEC_ANSWER];
+	out->nscount = b->count[DNS_SEC_AUTHORITY];
+	out->arcount = b->count[DNS_SEC_ADDITIONAL];
+	out->qname_len = b->qname_len;
+	out->rr_len = b->len;
+	out->n_ttl = b->n_ttl;
+	memcpy(out->rr, b->buf, b->len);
+	if (rr_pad != b->len)
+		out->rr[b->len] = 0;
+	memcpy(out->rr + rr_pad, b->ttl_off, (size_t)b->n_ttl * sizeof(uint16_t));
+	return (int)size;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Responders                                                                  */
+
+/*
+ * OPT of our response (RFC 6891 6.1.3): our UDP size, extended rcode bits, version 0,
+ * DO echoed. @p p must have OPT_RR_LEN bytes.
+ */
+static void put_opt(uint8_t *p, const struct dns_query *q, int rcode)
+{
+	uint32_t ttl = ((uint32_t)((rcode >> 4) & 0xff) << 24) | (q->edns_do ? 0x8000u : 0);
+
+	p[0] = 0;
+	dns_put16(p + 1, DNS_T_OPT);
+	dns_put16(p + 3, DNS_EDNS_SIZE);
+	dns_put32(p + 5, ttl);
+	dns_put16(p + 9, 0);
+}
+
+/* Header: ID kept from the query image; QR set; opcode, RD, CD echoed; TC/Z cleared. */
+static void put_header(uint8_t *msg, const struct dns_query *q, uint16_t flags, uint16_t qd,
+		       uint16_t an, uint16_t ns, uint16_t ar)
+{
+	uint16_t f = DNS_F_QR | (q->flags & (DNS_F_OPCODE | DNS_F_RD | DNS_F_CD)) | flags;
+
+	dns_put16(msg, q->id);
+	dns_put16(msg + 2, f);
+	dns_put16(msg + 4, qd);
+	dns_put16(msg + 6, an);
+	dns_put16(msg + 8, ns);
+	dns_put16(msg + 10, ar);
+}
+
+/* Lower every record TTL by the value's age, in the output only (the value is shared). */
+static void age_ttls(uint8_t *rr, const struct dns_answer *a, uint32_t now)
+{
+	const uint16_t *offs = dns_answer_ttl_offs(a);
+	uint32_t age = now > a->stored ? now - a->stored : 0;
+
+	for (unsigned int i = 0; i < a->n_ttl; i++) {
+		uint16_t off = offs[i];
+		uint32_t ttl;
+
+		if ((size_t)off + 4 > a->rr_len)
+			continue;
+		ttl = dns_get32(rr + off);
+		dns_put32(rr + off, ttl > age ? ttl - age : 0);
+	}
+}
+
+/**
+ * Respond with @p a in place (see dns.h). Limit = min(@p cap, EDNS size or 512). A
+ * response over the limit keeps only the header, the question and the OPT, with TC=1.
+ * @p q must come from a dns_parse_query() that parsed the question (question_end != 0).
+ * @return response length, -ENOSPC (header + question + OPT exceed @p cap), -EINVAL (no
+ *         question, or @p a is not a value: bad magic).
+ */
+int dns_write_answer(uint8_t *msg, size_t cap, const struct dns_query *q,
+		     const struct dns_answer *a, uint32_t now)
+{
+	size_t qend = q->question_end;
+	size_t opt = q->has_edns ? OPT_RR_LEN : 0;
+	size_t limit = q->has_edns ? q->edns_size : DNS_UDP_MIN;
+	uint16_t flags = a->flags & (DNS_F_AA | DNS_F_RA | DNS_F_AD | DNS_F_RCODE);
+	int rcode = a->flags & DNS_F_RCODE;
+
+	if (qend < DNS_HDR_LEN || a->magic != DNS_ANS_MAGIC)
+		return -EINVAL;
+	if (qend + opt > cap)
+		return -ENOSPC;
+	if (limit > cap)
+		limit = cap;
+	if (qend + a->rr_len + opt > limit) {
+		put_header(msg, q, flags | DNS_F_TC, 1, 0, 0, q->has_edns);
+		if (opt != 0)
+			put_opt(msg + qend, q, rcode);
+		return (int)(qend + opt);
+	}
+	put_header(msg, q, flags, 1, a->ancount, a->nscount,
+		   (uint16_t)(a->arcount + q->has_edns));
+	memcpy(msg + qend, a->rr, a->rr_len);
+	if (a->expire != 0)
+		age_ttls(msg + qend, a, now);
+	if (opt != 0)
+		put_opt(msg + qend + a->rr_len, q, rcode);
+	return (int)(qend + a->rr_len + opt);
+}
+
+/**
+ * Respond with @p rcode and no records (see dns.h). The question is echoed only when
+ * q->question_end != 0 (QDCOUNT 0 otherwise). The low 4 bits of @p rcode go in the
+ * header, the upper 8 bits in the OPT TTL (when the query had EDNS; without it they are
+ * lost, which only matters for BADVERS, which needs EDNS anyway).
+ * @return response length, or -ENOSPC when it does not fit @p cap.
+ */
+int dns_write_rcode(uint8_t *msg, size_t cap, const struct dns_query *q, int rcode)
+{
+	size_t qend = q->question_end >= DNS_HDR_LEN ? q->question_end : DNS_HDR_LEN;
+	size_t opt = q->has_edns ? OPT_RR_LEN : 0;
+
+	if (qend + opt > cap)
+		return -ENOSPC;
+	put_header(msg, q, (uint16_t)(rcode & DNS_F_RCODE), q->question_end >= DNS_HDR_LEN,
+		   0, 0, q->has_edns);
+	if (opt != 0)
+		put_opt(msg + qend, q, rcode);
+	return (int)(qend + opt);
+}

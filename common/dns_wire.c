@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns - read cursor and query parser.
+ *
+ * The parser is on the fast path: no allocation, one pass over the message, and every
+ * limit on wire input is a runtime check. It decides the rcode a query must be answered
+ * with; it never answers anything itself.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dns.h"
+#include "dns_internal.h"
+
+void dns_wire_init(struct dns_wire *w, const uint8_t *msg, size_t len)
+{
+	w->start = msg;
+	w->pos = msg;
+	w->end = msg + len;
+	w->err = 0;
+}
+
+static inline int wire_need(struct dns_wire *w, size_t n)
+{
+	if (w->err != 0)
+		return -1;
+	if ((size_t)(w->end - w->pos) < n) {
+		w->err = -EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+uint8_t dns_wire_read_u8(struct dns_wire *w)
+{
+	if (wire_need(w, 1) != 0)
+		return 0;
+	return *w->pos++;
+}
+
+uint16_t dns_wire_read_u16(struct dns_wire *w)
+{
+	uint16_t v;
+
+	if (wire_need(w, 2) != 0)
+		return 0;
+	v = dns_get16(w->pos);
+	w->pos += 2;
+	return v;
+}
+
+uint32_t dns_wire_read_u32(struct dns_wire *w)
+{
+	uint32_t v;
+
+	if (wire_need(w, 4) != 0)
+		return 0;
+	v = dns_get32(w->pos);
+	w->pos += 4;
+	return v;
+}
+
+void dns_wire_skip(struct dns_wire *w, size_t n)
+{
+	if (wire_need(w, n) != 0)
+		return;
+	w->pos += n;
+}
+
+size_t dns_wire_avail(const struct dns_wire *w)
+{
+	if (w->err != 0)
+		return 0;
+	return (size_t)(w->end - w->pos);
+}
+
+/* ------------------------------------------------------------------------- */
+
+/*
+ * Scan the uncompressed question name at the cursor. Compression is refused here: the
+ * question is the first name of the message, so a pointer could only point backwards
+ * into the header, and keeping the question pointer-free lets the key be a plain copy.
+ * Label types 0x40 (RFC 6891 extended, obsolete) and 0x80 (reserved) are malformed too.
+ * @return wire length of the name (root included), or -1 with w->err set.
+ */
+static int scan_qname(struct dns_wire *w)
+{
+	const uint8_t *p = w->pos;
+	size_t len = 0;
+
+	for (;;) {
+		uint8_t l;
+
+		if (p >= w->end)
+			goto fail;
+		l = *p;
+		if (l & 0xc0)
+			goto fail;
+		len += (size_t)l + 1;
+		if (len > DNS_MAX_NAME)
+			goto fail;
+		if (l == 0)
+			break;
+		p += (size_t)l + 1;
+	}
+	w->pos += len;
+	return (int)len;
+fail:
+	w->err = -EBADMSG;
+	return -1;
+}
+
+/*
+ * Skip a possibly compressed name without following pointers. A pointer ends the name;
+ * its target must lie before the start of this name (@p name_start). Compressors only
+ * ever refer to names already written, and the rule makes any pointer chain strictly
+ * decreasing, so no reader of this message can loop on it.
+ */
+static void skip_name(struct dns_wire *w)
+{
+	size_t name_start = (size_t)(w->pos - w->start);
+	size_t len = 0;
+
+	while (w->err == 0) {
+		uint8_t l = dns_wire_read_u8(w);
+
+		if ((l & 0xc0) == 0xc0) {
+			size_t target = ((size_t)(l & 0x3f) << 8) | dns_wire_read_u8(w);
+
+			if (w->err == 0 && (target < DNS_HDR_LEN || target >= name_start))
+				w->err = -EBADMSG;
+			return;
+		}
+		if (l & 0xc0) {
+			w->err = -EBADMSG;
+			return;
+		}
+		len += (size_t)l + 1;
+		if (len > DNS_MAX_NAME) {
+			w->err = -EBADMSG;
+			return;
+		}
+		if (l == 0)
+			return;
+		dns_wire_skip(w, l);
+	}
+}
+
+/* Validate the options of an OPT rdata: a sequence of {code, length, data}. */
+static int check_opt_rdata(const uint8_t *p, size_t rdlen)
+{
+	while (rdlen > 0) {
+		size_t olen;
+
+		if (rdlen < 4)
+			return -1;
+		olen = dns_get16(p + 2);
+		if (olen > rdlen - 4)
+			return -1;
+		p += 4 + olen;
+		rdlen -= 4 + olen;
+	}
+	return 0;
+}
+
+/* An OPT record (RFC 6891 6.1.2): owner root, class = UDP size, TTL = ext rcode|version|DO. */
+static int parse_opt(struct dns_wire *w, const uint8_t *owner, struct dns_query *q)
+{
+	uint16_t size = dns_wire_read_u16(w);
+	uint32_t ttl = dns_wire_read_u32(w);
+	uint16_t rdlen = dns_wire_read_u16(w);
+	const uint8_t *rdata = w->pos;
+
+	dns_wire_skip(w, rdlen);
+	if (w->err != 0 || *owner != 0 || q->has_edns)
+		return -1;
+	if (check_opt_rdata(rdata, rdlen) != 0)
+		return -1;
+	q->has_edns = true;
+	q->edns_size = size < DNS_UDP_MIN ? DNS_UDP_MIN : size;
+	q->edns_version = (uint8_t)(ttl >> 16);
+	q->edns_do = (ttl & 0x8000u) != 0;
+	return 0;
+}
+
+/*
+ * Skip @p count records of section @p sec with full validation. OPT is only legal in
+ * the additional section, and at most once (RFC 6891 6.1.1).
+ * @return 0, or -1 when the section is malformed.
+ */
+static int skip_section(struct dns_wire *w, unsigned int count, enum dns_section sec,
+			struct dns_query *q)
+{
+	while (count-- > 0) {
+		const uint8_t *owner = w->pos;
+		uint16_t type;
+
+		skip_name(w);
+		type = dns_wire_read_u16(w);
+		if (w->err != 0)
+			return -1;
+		if (type == DNS_T_OPT) {
+			if (sec != DNS_SEC_ADDITIONAL || parse_opt(w, owner, q) != 0)
+				return -1;
+			continue;
+		}
+		dns_wire_skip(w, 2 + 4); /* class, TTL */
+		dns_wire_skip(w, dns_wire_read_u16(w));
+		if (w->err != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copy the question name into the zero-filled key, lower-case it and hash it in one pass
+ * of 8-byte words. The key is 128 bytes and zero beyond the name (qtype and name_len are
+ * still 0 here), so whole words are safe to read and write back, and the words equal the
+ * zero-extended tail dns_name_hash() builds for an unpadded buffer.
+ */
+static void set_key(struct dns_query *q, const uint8_t *name, size_t len, uint16_t qtype)
+{
+	uint8_t *k = (uint8_t *)&q->key;
+	uint64_t h = dns_hash_seed(len);
+	size_t i;
+
+	memcpy(k, name, len);
+	for (i = 0; i < len; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, k + i, 8);
+		v = dns_lower64(v);
+		memcpy(k + i, &v, 8);
+		h = dns_hash_step(h, v);
+	}
+	q->name_hash = dns_hash_final(h);
+	q->key.qtype = qtype;
+	q->key.name_len = (uint16_t)len;
+	q->hash = dns_hash_mix(q->name_hash, qtype);
+	q->key_ok = true;
+}
+
+/* Question: name, qtype, qclass. @return 0 or -1 (then q->question_end stays 0). */
+static int parse_question(struct dns_wire *w, struct dns_query *q)
+{
+	const uint8_t *name = w->pos;
+	int nlen = scan_qname(w);
+
+	q->qtype = dns_wire_read_u16(w);
+	q->qclass = dns_wire_read_u16(w);
+	if (nlen < 0 || w->err != 0) {
+		q->qtype = 0;
+		q->qclass = 0;
+		return -1;
+	}
+	q->qname_len = (uint16_t)nlen;
+	q->question_end = (uint16_t)(w->pos - w->start);
+	if (nlen <= DNS_KEY_NAME_MAX)
+		set_key(q, name, (size_t)nlen, q->qtype);
+	return 0;
+}
+
+/* Sections after the question; sets EDNS fields. @return 0 or -1 when malformed. */
+static int parse_records(struct dns_wire *w, struct dns_query *q, const uint8_t *hdr)
+{
+	if (skip_section(w, dns_get16(hdr + 6), DNS_SEC_ANSWER, q) != 0 ||
+	    skip_section(w, dns_get16(hdr + 8), DNS_SEC_AUTHORITY, q) != 0 ||
+	    skip_section(w, dns_get16(hdr + 10), DNS_SEC_ADDITIONAL, q) != 0)
+		return -1;
+	/* Trailing garbage after the last record: a sender that cannot count its records. */
+	if (dns_wire_avail(w) != 0)
+		return -1;
+	return 0;
+}
+
+/**
+ * Parse a query (see dns.h). Decisions, in order:
+ *  - shorter than a header, or QR=1: DNS_PARSE_DROP (never answer a response: loops);
+ *  - opcode != QUERY: NOTIMP; the question (and EDNS) are still parsed so the answer can
+ *    echo them when the message is otherwise well formed;
+ *  - QDCOUNT != 1: FORMERR without a question;
+ *  - question name with a compression pointer or label type 0x40/0x80, a label over 63,
+ *    a name over 255, or qtype/qclass missing: FORMERR, question_end = 0;
+ *  - answer/authority/additional records malformed (names may be compressed there; a
+ *    pointer must point before the name it ends), OPT outside the additional section,
+ *    a second OPT, an OPT owner other than root, OPT options overrunning the rdata, or
+ *    bytes after the last record: FORMERR with the question echoed, EDNS ignored;
+ *  - EDNS version > 0: BADVERS;
+ *  - qclass != IN: REFUSED;
+ *  - else NOERROR.
+ * Names longer than DNS_KEY_NAME_MAX wire bytes are valid but have key_ok = false
+ * (key and hashes unset). q is fully (re)initialised on every call.
+ */
+int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
+{
+	struct dns_wire w;
+	int rc = DNS_RCODE_NOERROR;
+
+	memset(q, 0, sizeof(*q));
+	q->msg_len = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
+	if (len < DNS_HDR_LEN)
+		return DNS_PARSE_DROP;
+	q->id = dns_get16(msg);
+	q->flags = dns_get16(msg + 2);
+	if (q->flags & DNS_F_QR)
+		return DNS_PARSE_DROP;
+	if (q->flags & DNS_F_OPCODE)
+		rc = DNS_RCODE_NOTIMP;
+	if (dns_get16(msg + 4) != 1)
+		return rc != DNS_RCODE_NOERROR ? rc : DNS_RCODE_FORMERR;
+
+	dns_wire_init(&w, msg, len);
+	dns_wire_skip(&w, DNS_HDR_LEN);
+	if (parse_question(&w, q) != 0)
+		return rc != DNS_RCODE_NOERROR ? rc : DNS_RCODE_FORMERR;
+	if (parse_records(&w, q, msg) != 0) {
+		q->has_edns = false;
+		q->edns_do = false;
+		q->edns_version = 0;
+		q->edns_size = 0;
+		return rc != DNS_RCODE_NOERROR ? rc : DNS_RCODE_FORMERR;
+	}
+	if (rc != DNS_RCODE_NOERROR)
+		return rc;
+	if (q->has_edns && q->edns_version > 0)
+		return DNS_RCODE_BADVERS;
+	if (q->qclass != DNS_C_IN)
+		return DNS_RCODE_REFUSED;
+	return DNS_RCODE_NOERROR;
+}
