@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Intent: the lab itself is what it claims: the root namespace routes the lab prefixes only
+# to the exception tap, the client namespace has no route out, the tap carries the server
+# addresses, and `scripts/lab down` leaves nothing behind (namespace, links, netns resolv.conf,
+# hugepage files of --file-prefix dpdns-lab, state directory) and can be run twice.
+. "$(dirname "$0")/lib.sh"
+
+lab_up "$(it_corefile)"
+
+check "root: route to 198.18.0.0/24" "198.18.0.0/24 dev dpdns-exc0" \
+	"$(ip -4 route show root 198.18.0.0/15 | awk '{print $1, $2, $3}' | tr '\n' ';' | sed 's/;$//')"
+check "root: route to 2001:db8::/64" "2001:db8::/64 dev dpdns-exc0" \
+	"$(ip -6 route show root 2001:db8::/32 | awk '{print $1, $2, $3}' | tr '\n' ';' | sed 's/;$//')"
+check_re "exception tap has 198.18.0.53/24" 'inet 198\.18\.0\.53/24' "$(ip -4 addr show dev dpdns-exc0)"
+check_re "exception tap has 2001:db8::53/64" 'inet6 2001:db8::53/64' "$(ip -6 addr show dev dpdns-exc0)"
+check "client: no default route (IPv4)" "" "$(in_client ip -4 route show default)"
+check "client: no default route (IPv6)" "" "$(in_client ip -6 route show default)"
+check "dpdns-veth0 has no address" "" "$(ip addr show dev dpdns-veth0 | grep -E 'inet6? ')"
+check_re "lab status says ready 200" 'ready: +200' "$("$LAB" status)"
+
+timeout 60 "$LAB" down >/dev/null 2>&1; rc=$?
+IT_LAB_UP=0
+check "lab down" 0 "$rc"
+check "namespace gone" "" "$(ip netns list | grep -w dpdns-client)"
+check "links gone" "" "$(ip -br link | grep -E '^dpdns-(veth0|exc0)')"
+check "netns resolv.conf gone" no "$([ -e /etc/netns/dpdns-client ] && echo yes || echo no)"
+check "hugepage files gone" "" "$(ls /dev/hugepages 2>/dev/null | grep '^dpdns-labmap_')"
+check "state directory gone" no "$([ -e /run/dpdns-lab ] && echo yes || echo no)"
+check "no fast path or control plane left" "" "$(pgrep -a -f 'dpdns-(fastpath|controlplane).*dpdns-lab' || true)"
+timeout 60 "$LAB" down >/dev/null 2>&1; rc=$?
+check "lab down again (idempotent)" 0 "$rc"
