@@ -89,12 +89,38 @@ SEEDS = {
 }
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    for fname, data in sorted(SEEDS.items()):
-        with open(os.path.join(OUT, fname), "wb") as f:
+# fuzz_dns_name: text names (owner|target for the builder part), and wire names.
+NAME_SEEDS = {
+    "plain": b"www.example.com",
+    "trailing-dot": b"Kube-DNS.kube-system.svc.cluster.local.",
+    "root": b".",
+    "empty-label": b"a..b",
+    "leading-dot": b".a",
+    "escapes": b"a\\.b\\065\\000\\255.c",
+    "bad-escape": b"a\\25x",
+    "label-64": b"x" * 64 + b".y",
+    "name-256": b".".join([b"a" * 63, b"b" * 63, b"c" * 63, b"d" * 62]),
+    "builder-pair": b"svc.ns.svc.cluster.local|pod-1.svc.ns.svc.cluster.local",
+    "type-mnemonic": b"aaaa",
+    "type-generic": b"TYPE65",
+    "wire-compressed": b"\x03www\xc0\x00",
+    "wire-loop": b"\xc0\x00",
+    "wire-plain": b"\x03www\x07example\x03com\x00",
+}
+
+
+def write(subdir, seeds):
+    out = os.path.join(os.path.dirname(OUT), subdir)
+    os.makedirs(out, exist_ok=True)
+    for fname, data in sorted(seeds.items()):
+        with open(os.path.join(out, fname), "wb") as f:
             f.write(data)
-    print(f"wrote {len(SEEDS)} seeds to {OUT}")
+    print(f"wrote {len(seeds)} seeds to {out}")
+
+
+def main():
+    write("dns_query", SEEDS)
+    write("dns_name", NAME_SEEDS)
 
 
 if __name__ == "__main__":

@@ -481,6 +481,94 @@ static void test_write_rcode(void)
 	CHECK_EQ(len, (int)m.len);
 }
 
+
+static void test_answer_flags_and_misuse(void)
+{
+	struct msgw m;
+	struct dns_query q;
+	struct resp_view v;
+	uint8_t out[1024];
+	const struct dns_answer *a = build_a("f.example", 2, 60);
+	int len;
+
+	/* TC, Z and AD of the query never leak into the response; RD off stays off */
+	mw_query(&m, 77, "F.example", DNS_T_A, 1232, 0, 0);
+	m.buf[2] = (uint8_t)(DNS_F_TC >> 8);
+	m.buf[3] = (uint8_t)(DNS_F_Z | DNS_F_AD);
+	CHECK_EQ(dns_parse_query(m.buf, m.len, &q), DNS_RCODE_NOERROR);
+	memcpy(out, m.buf, m.len);
+	len = dns_write_answer(out, sizeof(out), &q, a, 0);
+	check_resp_common(out, len, "F.example.", DNS_T_A, &v);
+	CHECK_EQ(v.flags, DNS_F_QR | DNS_F_AA);
+	CHECK_EQ(v.an, 2);
+	CHECK_EQ(v.ar, 1);
+	CHECK_EQ(v.rr[2].ttl, 0); /* OPT: no DO, version 0, no extended rcode */
+	CHECK_EQ(v.rr[0].ttl, 60);
+
+	/* a query whose question was not parsed cannot carry an answer */
+	mw_header(&m, 1, 0, 0, 0, 0, 0);
+	CHECK_EQ(dns_parse_query(m.buf, m.len, &q), DNS_RCODE_FORMERR);
+	memcpy(out, m.buf, m.len);
+	CHECK_EQ(dns_write_answer(out, sizeof(out), &q, a, 0), -EINVAL);
+
+	/* TTL offsets pointing outside rr[] (a corrupt value) are ignored, not followed */
+	{
+		static union {
+			struct dns_answer a;
+			uint8_t raw[sizeof(struct dns_answer) + 64];
+		} bad;
+		uint16_t *offs;
+
+		memcpy(&bad, a, dns_answer_size(a));
+		bad.a.expire = 10;
+		bad.a.stored = 1;
+		offs = (uint16_t *)(void *)(bad.a.rr + ((bad.a.rr_len + 1u) & ~1u));
+		offs[0] = (uint16_t)(bad.a.rr_len - 3);
+		offs[1] = 0xffff;
+		mw_query(&m, 78, "f.example", DNS_T_A, 0, 0, 0);
+		CHECK_EQ(dns_parse_query(m.buf, m.len, &q), DNS_RCODE_NOERROR);
+		memcpy(out, m.buf, m.len);
+		len = dns_write_answer(out, sizeof(out), &q, &bad.a, 5);
+		check_resp_common(out, len, "f.example.", DNS_T_A, &v);
+		CHECK_EQ(v.rr[0].ttl, 60);
+		CHECK_EQ(v.rr[1].ttl, 60);
+	}
+}
+
+static void test_rcode_long_name(void)
+{
+	struct msgw m;
+	struct dns_query q;
+	struct resp_view v;
+	uint8_t out[1024];
+	char name[200];
+	int len;
+
+	/* a name that cannot be keyed is still echoed in an rcode response */
+	memset(name, 'L', sizeof(name));
+	name[63] = '.';
+	name[127] = '.';
+	name[130] = '\0';
+	mw_query(&m, 9, name, DNS_T_A, 0, 0, 0);
+	CHECK_EQ(dns_parse_query(m.buf, m.len, &q), DNS_RCODE_NOERROR);
+	CHECK(!q.key_ok);
+	memcpy(out, m.buf, m.len);
+	len = dns_write_rcode(out, sizeof(out), &q, DNS_RCODE_SERVFAIL);
+	CHECK_EQ(len, (int)m.len);
+	CHECK_EQ(t_decode(out, (size_t)len, &v), 0);
+	CHECK_EQ(v.qd, 1);
+	CHECK_EQ(strlen(v.qname), 131);
+	CHECK_EQ(v.flags, DNS_F_QR | DNS_F_RD | DNS_RCODE_SERVFAIL);
+	/* header-only message of exactly 12 bytes */
+	mw_header(&m, 0xabcd, DNS_F_RD, 0, 0, 0, 0);
+	CHECK_EQ(dns_parse_query(m.buf, 12, &q), DNS_RCODE_FORMERR);
+	memcpy(out, m.buf, 12);
+	CHECK_EQ(dns_write_rcode(out, 12, &q, DNS_RCODE_FORMERR), 12);
+	CHECK_EQ(out[0], 0xab);
+	CHECK_EQ(out[1], 0xcd);
+	CHECK_EQ(dns_write_rcode(out, 11, &q, DNS_RCODE_FORMERR), -ENOSPC);
+}
+
 int main(void)
 {
 	test_builder_layout();
@@ -491,6 +579,8 @@ int main(void)
 	test_no_write_past_cap();
 	test_ttl_aging();
 	test_write_rcode();
+	test_answer_flags_and_misuse();
+	test_rcode_long_name();
 	printf("test_dns_answer: %d checks, %d failures\n", t_checks, t_failures);
 	return t_failures != 0;
 }
