@@ -4,8 +4,11 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "dns.h"
 
 static inline uint16_t dns_get16(const uint8_t *p)
 {
@@ -75,4 +78,54 @@ static inline uint64_t dns_hash_final(uint64_t h)
 	h *= 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 33;
 	return h;
+}
+
+/*
+ * Inline cursor reads for the parser's hot loop (the public dns_wire_read_* wrap these).
+ * Same contract: sticky error, 0 returned after an error, cursor never passes the end.
+ */
+static inline int dns_wire_need(struct dns_wire *w, size_t n)
+{
+	if (w->err != 0)
+		return -1;
+	if ((size_t)(w->end - w->pos) < n) {
+		w->err = -EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+static inline uint8_t dns_wire_get8(struct dns_wire *w)
+{
+	if (dns_wire_need(w, 1) != 0)
+		return 0;
+	return *w->pos++;
+}
+
+static inline uint16_t dns_wire_get16(struct dns_wire *w)
+{
+	uint16_t v;
+
+	if (dns_wire_need(w, 2) != 0)
+		return 0;
+	v = dns_get16(w->pos);
+	w->pos += 2;
+	return v;
+}
+
+static inline uint32_t dns_wire_get32(struct dns_wire *w)
+{
+	uint32_t v;
+
+	if (dns_wire_need(w, 4) != 0)
+		return 0;
+	v = dns_get32(w->pos);
+	w->pos += 4;
+	return v;
+}
+
+static inline void dns_wire_advance(struct dns_wire *w, size_t n)
+{
+	if (dns_wire_need(w, n) == 0)
+		w->pos += n;
 }

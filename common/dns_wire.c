@@ -19,51 +19,24 @@ void dns_wire_init(struct dns_wire *w, const uint8_t *msg, size_t len)
 	w->err = 0;
 }
 
-static inline int wire_need(struct dns_wire *w, size_t n)
-{
-	if (w->err != 0)
-		return -1;
-	if ((size_t)(w->end - w->pos) < n) {
-		w->err = -EBADMSG;
-		return -1;
-	}
-	return 0;
-}
-
 uint8_t dns_wire_read_u8(struct dns_wire *w)
 {
-	if (wire_need(w, 1) != 0)
-		return 0;
-	return *w->pos++;
+	return dns_wire_get8(w);
 }
 
 uint16_t dns_wire_read_u16(struct dns_wire *w)
 {
-	uint16_t v;
-
-	if (wire_need(w, 2) != 0)
-		return 0;
-	v = dns_get16(w->pos);
-	w->pos += 2;
-	return v;
+	return dns_wire_get16(w);
 }
 
 uint32_t dns_wire_read_u32(struct dns_wire *w)
 {
-	uint32_t v;
-
-	if (wire_need(w, 4) != 0)
-		return 0;
-	v = dns_get32(w->pos);
-	w->pos += 4;
-	return v;
+	return dns_wire_get32(w);
 }
 
 void dns_wire_skip(struct dns_wire *w, size_t n)
 {
-	if (wire_need(w, n) != 0)
-		return;
-	w->pos += n;
+	dns_wire_advance(w, n);
 }
 
 size_t dns_wire_avail(const struct dns_wire *w)
@@ -121,10 +94,10 @@ static void skip_name(struct dns_wire *w)
 	size_t len = 0;
 
 	while (w->err == 0) {
-		uint8_t l = dns_wire_read_u8(w);
+		uint8_t l = dns_wire_get8(w);
 
 		if ((l & 0xc0) == 0xc0) {
-			size_t target = ((size_t)(l & 0x3f) << 8) | dns_wire_read_u8(w);
+			size_t target = ((size_t)(l & 0x3f) << 8) | dns_wire_get8(w);
 
 			if (w->err == 0 && (target < DNS_HDR_LEN || target >= name_start))
 				w->err = -EBADMSG;
@@ -141,7 +114,7 @@ static void skip_name(struct dns_wire *w)
 		}
 		if (l == 0)
 			return;
-		dns_wire_skip(w, l);
+		dns_wire_advance(w, l);
 	}
 }
 
@@ -165,12 +138,12 @@ static int check_opt_rdata(const uint8_t *p, size_t rdlen)
 /* An OPT record (RFC 6891 6.1.2): owner root, class = UDP size, TTL = ext rcode|version|DO. */
 static int parse_opt(struct dns_wire *w, const uint8_t *owner, struct dns_query *q)
 {
-	uint16_t size = dns_wire_read_u16(w);
-	uint32_t ttl = dns_wire_read_u32(w);
-	uint16_t rdlen = dns_wire_read_u16(w);
+	uint16_t size = dns_wire_get16(w);
+	uint32_t ttl = dns_wire_get32(w);
+	uint16_t rdlen = dns_wire_get16(w);
 	const uint8_t *rdata = w->pos;
 
-	dns_wire_skip(w, rdlen);
+	dns_wire_advance(w, rdlen);
 	if (w->err != 0 || *owner != 0 || q->has_edns)
 		return -1;
 	if (check_opt_rdata(rdata, rdlen) != 0)
@@ -195,7 +168,7 @@ static int skip_section(struct dns_wire *w, unsigned int count, enum dns_section
 		uint16_t type;
 
 		skip_name(w);
-		type = dns_wire_read_u16(w);
+		type = dns_wire_get16(w);
 		if (w->err != 0)
 			return -1;
 		if (type == DNS_T_OPT) {
@@ -203,8 +176,8 @@ static int skip_section(struct dns_wire *w, unsigned int count, enum dns_section
 				return -1;
 			continue;
 		}
-		dns_wire_skip(w, 2 + 4); /* class, TTL */
-		dns_wire_skip(w, dns_wire_read_u16(w));
+		dns_wire_advance(w, 2 + 4); /* class, TTL */
+		dns_wire_advance(w, dns_wire_get16(w));
 		if (w->err != 0)
 			return -1;
 	}
@@ -245,8 +218,8 @@ static int parse_question(struct dns_wire *w, struct dns_query *q)
 	const uint8_t *name = w->pos;
 	int nlen = scan_qname(w);
 
-	q->qtype = dns_wire_read_u16(w);
-	q->qclass = dns_wire_read_u16(w);
+	q->qtype = dns_wire_get16(w);
+	q->qclass = dns_wire_get16(w);
 	if (nlen < 0 || w->err != 0) {
 		q->qtype = 0;
 		q->qclass = 0;
@@ -295,7 +268,21 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 	struct dns_wire w;
 	int rc = DNS_RCODE_NOERROR;
 
-	memset(q, 0, sizeof(*q));
+	/* field by field: one memset of the whole struct compiles to a slow rep stos */
+	q->id = 0;
+	q->flags = 0;
+	q->qtype = 0;
+	q->qclass = 0;
+	q->qname_len = 0;
+	q->question_end = 0;
+	q->key_ok = false;
+	q->has_edns = false;
+	q->edns_do = false;
+	q->edns_version = 0;
+	q->edns_size = 0;
+	q->name_hash = 0;
+	q->hash = 0;
+	memset(&q->key, 0, sizeof(q->key));
 	q->msg_len = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
 	if (len < DNS_HDR_LEN)
 		return DNS_PARSE_DROP;
@@ -309,7 +296,7 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 		return rc != DNS_RCODE_NOERROR ? rc : DNS_RCODE_FORMERR;
 
 	dns_wire_init(&w, msg, len);
-	dns_wire_skip(&w, DNS_HDR_LEN);
+	dns_wire_advance(&w, DNS_HDR_LEN);
 	if (parse_question(&w, q) != 0)
 		return rc != DNS_RCODE_NOERROR ? rc : DNS_RCODE_FORMERR;
 	if (parse_records(&w, q, msg) != 0) {

@@ -569,10 +569,54 @@ static void test_rcode_long_name(void)
 	CHECK_EQ(dns_write_rcode(out, 11, &q, DNS_RCODE_FORMERR), -ENOSPC);
 }
 
+static void test_builder_errors(void)
+{
+	struct dns_builder b;
+	struct dns_key k;
+	const uint8_t ip[4] = { 1, 2, 3, 4 };
+
+	CHECK_EQ(dns_key_from_str(&k, "e.example", DNS_T_A), 0);
+	/* errors are sticky: a good record after a bad one still fails */
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_raw(&b, DNS_SEC_ANSWER, NULL, DNS_T_A, 1, NULL, 4), -EINVAL);
+	CHECK_EQ(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, 1, ip, AF_INET), -EINVAL);
+	CHECK_EQ(b.count[DNS_SEC_ANSWER], 0);
+	CHECK_EQ(b.len, 0);
+	/* a section that does not exist */
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_addr(&b, (enum dns_section)3, NULL, 1, ip, AF_INET), -EINVAL);
+	/* SOA with a bad rname, SRV and NS with bad targets */
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_soa(&b, DNS_SEC_AUTHORITY, "example", 1, "ns.example", "a..b",
+				     1, 2, 3, 4, 5), -EINVAL);
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_soa(&b, DNS_SEC_AUTHORITY, "example", 1, "", "h.example",
+				     1, 2, 3, 4, 5), -EINVAL);
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_srv(&b, DNS_SEC_ANSWER, NULL, 1, 0, 0, 0, ".x"), -EINVAL);
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_name(&b, DNS_SEC_ANSWER, NULL, DNS_T_NS, 1, NULL), -EINVAL);
+	/* empty rdata and the root as a target are fine; a NULL TXT is the empty string */
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_raw(&b, DNS_SEC_ANSWER, NULL, 10, 1, NULL, 0), 0);
+	CHECK_EQ(dns_builder_add_name(&b, DNS_SEC_ANSWER, "x", DNS_T_NS, 1, "."), 0);
+	CHECK_EQ(dns_builder_add_txt(&b, DNS_SEC_ANSWER, NULL, 1, NULL), 0);
+	CHECK_EQ(b.len, 12 + (3 + 10 + 1) + 13);
+	/* uncompressed owners are lower-cased */
+	dns_builder_init(&b, &k, 0);
+	CHECK_EQ(dns_builder_add_addr(&b, DNS_SEC_ANSWER, "MiXeD.Example", 1, ip, AF_INET), 0);
+	CHECK(memcmp(b.buf, "\5mixed\7example\0", 15) == 0);
+	/* a NULL key gives qname_len 0 */
+	dns_builder_init(&b, NULL, DNS_F_AA);
+	CHECK_EQ(b.qname_len, 0);
+	CHECK_EQ(b.flags, DNS_F_AA);
+}
+
 int main(void)
 {
 	test_builder_layout();
 	test_builder_limits();
+	test_builder_errors();
 	test_answer_roundtrip();
 	test_rcode_from_value();
 	test_truncation();
