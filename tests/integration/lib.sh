@@ -57,6 +57,16 @@ check_not_re() {
 check_ge() {
 	if [[ "$3" =~ ^-?[0-9]+$ ]] && [ "$3" -ge "$2" ]; then pass "$1"; else fail "$1" "expected: >= $2" "got:      $3"; fi
 }
+# check_grew DESC BEFORE MIN_DELTA AFTER: a counter grew by at least MIN_DELTA
+check_grew() {
+	if ! [[ "$2" =~ ^[0-9]+$ && "$4" =~ ^[0-9]+$ ]]; then
+		fail "$1" "expected two counter readings" "got: before '$2', after '$4'"
+	elif [ $(($4 - $2)) -ge "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected: grew by >= $3 (from $2)" "got:      $4 (grew by $(($4 - $2)))"
+	fi
+}
 # check_cmd DESC CMD...: command exits 0 (its output shown on failure)
 check_cmd() {
 	local d=$1 out rc; shift
