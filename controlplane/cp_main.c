@@ -34,6 +34,7 @@
 #define DEFAULT_CTL      "/run/dpdns/ctl.sock"
 #define ATTACH_WAIT_MS   10000 /* the fast path may still be creating its objects */
 #define IDLE_POLL_MS     10
+#define BUSY_LINGER_MS   200   /* 1 ms polls for this long after the last miss */
 #define TIMER_MS         100
 #define HEARTBEAT_MS     1000
 #define EXIT_USAGE       2
@@ -491,7 +492,7 @@ static void housekeeping(struct cp_rt *rt, uint64_t *next_timer, uint64_t *next_
 static int run(struct cp_rt *rt)
 {
 	struct cp_poll p = { 0 };
-	uint64_t next_timer = 0, next_beat = 0;
+	uint64_t next_timer = 0, next_beat = 0, busy_until = 0;
 	unsigned busy;
 	int n, wfd, ret = 0;
 
@@ -514,8 +515,11 @@ static int run(struct cp_rt *rt)
 		wfd = cp_engine_wake_fd(rt->engine);
 		if (wfd >= 0)
 			cp_poll_add(&p, wfd, POLLIN, wake_event, rt);
-		n = poll(p.fds, p.n, busy >= 32 ? 0 : busy > 0 || cp_miss_backlogged(rt->miss) ?
-			 1 : IDLE_POLL_MS);
+		/* Misses come in bursts: keep polling the ring every millisecond for a while
+		 * after the last one, not only while it is non-empty. */
+		if (busy > 0 || cp_miss_backlogged(rt->miss))
+			busy_until = rt->now_ms + BUSY_LINGER_MS;
+		n = poll(p.fds, p.n, busy >= 32 ? 0 : rt->now_ms < busy_until ? 1 : IDLE_POLL_MS);
 		rt->now_ms = cp_mono_ms();
 		if (n > 0)
 			dispatch(&p, n);

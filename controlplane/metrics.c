@@ -390,24 +390,26 @@ static void m_miss_detail(struct sb *b, const struct cp_rt *rt)
 	sb_head(b, "dpdns_controlplane_miss_requests_total", "counter",
 		"Queries the fast path handed to the control plane, by family and type "
 		"(already counted in coredns_dns_requests_total).");
+	for (p = 0; p < 8 && set->dns_ports[p] != 0; p++) {
+		server_label(set, p, srv, sizeof(srv));
+		for (f = 0; f < 2; f++)
+			for (t = 0; t < CP_QT_N; t++)
+				if (rt->stats.port[p].miss_req[f][t] != 0)
+					sb_printf(b, "dpdns_controlplane_miss_requests_total{server="
+						  "\"%s\",family=\"%u\",type=\"%s\"} %lu\n", srv, f + 1,
+						  cp_qt_name(t),
+						  (unsigned long)rt->stats.port[p].miss_req[f][t]);
+	}
 	sb_head(b, "dpdns_controlplane_miss_responses_total", "counter",
 		"Answers the control plane wrote for the fast path's misses, by rcode "
 		"(counted in coredns_dns_responses_total when the fast path sends them).");
 	for (p = 0; p < 8 && set->dns_ports[p] != 0; p++) {
-		const struct cp_port_stats *ps = &rt->stats.port[p];
-
 		server_label(set, p, srv, sizeof(srv));
-		for (f = 0; f < 2; f++)
-			for (t = 0; t < CP_QT_N; t++)
-				if (ps->miss_req[f][t] != 0)
-					sb_printf(b, "dpdns_controlplane_miss_requests_total{server="
-						  "\"%s\",family=\"%u\",type=\"%s\"} %lu\n", srv, f + 1,
-						  cp_qt_name(t), (unsigned long)ps->miss_req[f][t]);
 		for (r = 0; r < CP_RCODE_N; r++)
-			if (ps->miss_resp[r] != 0)
+			if (rt->stats.port[p].miss_resp[r] != 0)
 				sb_printf(b, "dpdns_controlplane_miss_responses_total{server=\"%s\","
 					  "rcode=\"%s\"} %lu\n", srv, cp_rcode_name(r, nb, sizeof(nb)),
-					  (unsigned long)ps->miss_resp[r]);
+					  (unsigned long)rt->stats.port[p].miss_resp[r]);
 	}
 }
 

@@ -41,6 +41,7 @@ struct cp_table {
 
 	struct cp_deferred *dq;  /* ring buffer: dq_len entries from dq_head */
 	size_t dq_head, dq_len, dq_cap;
+	uint32_t dq_keys;        /* deleted keys whose slot is not released yet */
 
 	bool syncing;
 	uint64_t *mark;          /* one bit per key position, set when put during a sync */
@@ -87,13 +88,16 @@ static void table_defer(struct cp_table *t, void *ptr, int32_t pos)
 	d->ptr = ptr;
 	d->pos = pos;
 	t->dq_len++;
+	t->dq_keys += pos >= 0;
 	t->st.pending = t->dq_len;
 }
 
 static void deferred_free(struct cp_table *t, const struct cp_deferred *d)
 {
-	if (d->pos >= 0)
+	if (d->pos >= 0) {
 		rte_hash_free_key_with_position(t->h, d->pos);
+		t->dq_keys--;
+	}
 	rte_free(d->ptr);
 	t->st.freed++;
 }
@@ -442,7 +446,8 @@ const struct cp_sink *cp_table_sink(struct cp_table *t)
 
 int32_t cp_table_entries(const struct cp_table *t)
 {
-	return rte_hash_count(t->h);
+	/* rte_hash_count() still counts deleted keys until their slot is released. */
+	return rte_hash_count(t->h) - (int32_t)t->dq_keys;
 }
 
 const struct cp_table_stats *cp_table_stats(const struct cp_table *t)
