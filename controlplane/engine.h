@@ -116,3 +116,35 @@ int cp_engine_hosts_edit(struct cp_engine *e, int add, const char *name, const c
  *  Request/response totals are the runtime's (fast path counters + what it answered).
  *  Appends Prometheus text to @p buf. @return bytes written. */
 size_t cp_engine_metrics(const struct cp_engine *e, char *buf, size_t cap);
+
+/* ------------------------------------------------------------------------- */
+/* Cache inspection (`dpdnsctl cache show|flush`), implemented by the cache plugin. */
+
+#include <stdbool.h>
+
+/** One entry of a `cache` plugin as `dpdnsctl cache show` lists it. */
+struct cp_cache_entry {
+	char name[1025];        /**< presentation form, trailing dot, lower case */
+	uint16_t qtype;
+	uint8_t rcode;
+	const char *kind;       /**< "success" or "denial" (CoreDNS's cache types) */
+	uint32_t ttl;           /**< TTL it was stored with (capped), seconds */
+	int64_t ttl_left;       /**< seconds until it expires; <= 0: expired (stale) */
+	uint16_t ancount, nscount, arcount;
+	bool published;         /**< in the shared table: the fast path answers it */
+	unsigned block;         /**< server block index */
+};
+
+/**
+ * Call @p fn for every entry of every cache (only those of @p name when not NULL; all
+ * types). @p fn returns nonzero to stop.
+ * @return entries visited, or -EINVAL for a bad name.
+ */
+long cp_engine_cache_show(const struct cp_engine *e, const char *name,
+			  int (*fn)(void *ctx, const struct cp_cache_entry *ent), void *ctx);
+
+/**
+ * Remove every entry (or those of @p name) from the caches and, through @p sink, from the
+ * shared table. @return entries removed, or -EINVAL for a bad name.
+ */
+long cp_engine_cache_flush(struct cp_engine *e, const struct cp_sink *sink, const char *name);

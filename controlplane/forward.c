@@ -429,6 +429,22 @@ int cp_fwd_match(const struct cp_fwd *f, const uint8_t *qname, size_t len)
 	return 1;
 }
 
+int cp_fwd_region(const struct cp_fwd *f, const uint8_t *zone, size_t len)
+{
+	int r = CP_FWD_REGION_SOME;
+
+	if (!fwd_name_in_zone(zone, len, f->from.name, f->from.len))
+		return fwd_name_in_zone(f->from.name, f->from.len, zone, len) ?
+		       CP_FWD_REGION_SOME | CP_FWD_REGION_REST : CP_FWD_REGION_REST;
+	if (!cp_fwd_match(f, zone, len))
+		return CP_FWD_REGION_REST;
+	for (unsigned i = 0; i < f->n_except; i++) {
+		if (fwd_name_in_zone(f->except[i].name, f->except[i].len, zone, len))
+			r |= CP_FWD_REGION_REST;
+	}
+	return r;
+}
+
 const char *cp_fwd_from(const struct cp_fwd *f)
 {
 	return f->from_txt;

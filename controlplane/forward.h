@@ -62,6 +62,12 @@ void cp_fwd_tick(struct cp_fwd *f, uint64_t now_ms);
 /** @return the FROM zone as text ("." or "example.org."). */
 const char *cp_fwd_from(const struct cp_fwd *f);
 
+#define CP_FWD_REGION_SOME 0x1 /**< some names of the region are forwarded */
+#define CP_FWD_REGION_REST 0x2 /**< some are not (outside FROM, or under `except`) */
+
+/** @return CP_FWD_REGION_* bits for the names at or under wire name @p zone. */
+int cp_fwd_region(const struct cp_fwd *f, const uint8_t *zone, size_t len);
+
 /** @return queries in flight. */
 unsigned cp_fwd_inflight(const struct cp_fwd *f);
 
