@@ -185,23 +185,47 @@ static int skip_section(struct dns_wire *w, unsigned int count, enum dns_section
 }
 
 /*
- * Copy the question name into the zero-filled key, lower-case it and hash it in one pass
- * of 8-byte words. The key is 128 bytes and zero beyond the name (qtype and name_len are
- * still 0 here), so whole words are safe to read and write back, and the words equal the
- * zero-extended tail dns_name_hash() builds for an unpadded buffer.
+ * Load bytes [i, i+8) of the name as one word, bytes at or past @p len zeroed: the same
+ * value dns_name_hash() builds from a zero-extended tail. Reads whole words from the
+ * message while 8 bytes remain in it (qtype/qclass follow the name, often an OPT too);
+ * only a short message falls back to a byte copy. Loading from the message instead of
+ * from the freshly copied key avoids store-to-load forwarding stalls.
  */
-static void set_key(struct dns_query *q, const uint8_t *name, size_t len, uint16_t qtype)
+static inline uint64_t name_word(const uint8_t *name, size_t i, size_t len, size_t avail)
+{
+	uint64_t v = 0;
+	size_t r = len - i;
+
+	if (avail - i >= 8) {
+		memcpy(&v, name + i, 8);
+		if (r < 8) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			v &= ~0ull >> (8 * (8 - r));
+#else
+			v &= ~0ull << (8 * (8 - r));
+#endif
+		}
+		return v;
+	}
+	memcpy(&v, name + i, r < 8 ? r : 8);
+	return v;
+}
+
+/*
+ * Lower-case the question name into the zero-filled key and hash it in the same pass of
+ * 8-byte words. The key is 128 bytes and zero beyond the name (qtype and name_len are
+ * still 0 here), so whole words may be written; they equal the zero-extended words
+ * dns_name_hash() reads from an unpadded buffer, hence the same hash.
+ */
+static void set_key(struct dns_query *q, const uint8_t *name, size_t len, size_t avail,
+		    uint16_t qtype)
 {
 	uint8_t *k = (uint8_t *)&q->key;
 	uint64_t h = dns_hash_seed(len);
-	size_t i;
 
-	memcpy(k, name, len);
-	for (i = 0; i < len; i += 8) {
-		uint64_t v;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v = dns_lower64(name_word(name, i, len, avail));
 
-		memcpy(&v, k + i, 8);
-		v = dns_lower64(v);
 		memcpy(k + i, &v, 8);
 		h = dns_hash_step(h, v);
 	}
@@ -228,7 +252,7 @@ static int parse_question(struct dns_wire *w, struct dns_query *q)
 	q->qname_len = (uint16_t)nlen;
 	q->question_end = (uint16_t)(w->pos - w->start);
 	if (nlen <= DNS_KEY_NAME_MAX)
-		set_key(q, name, (size_t)nlen, q->qtype);
+		set_key(q, name, (size_t)nlen, (size_t)(w->end - name), q->qtype);
 	return 0;
 }
 
