@@ -84,9 +84,10 @@ fail:
 
 /*
  * Skip a possibly compressed name without following pointers. A pointer ends the name;
- * its target must lie before the start of this name (@p name_start). Compressors only
- * ever refer to names already written, and the rule makes any pointer chain strictly
- * decreasing, so no reader of this message can loop on it.
+ * its target must lie after the header and before the start of this name. Compressors
+ * only ever refer to names already written, and the rule makes every pointer chain
+ * strictly decreasing, so no later reader of this message can loop on it (stricter than
+ * RFC 1035, which does not forbid forward pointers; no real encoder emits them).
  */
 static void skip_name(struct dns_wire *w)
 {
