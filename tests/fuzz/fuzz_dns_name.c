@@ -92,15 +92,20 @@ static void check_text(const char *text)
 static void check_to_str_caps(const uint8_t *data, size_t size)
 {
 	static char full_text[1024];
-	char out[1024 + 16];
+	static char out[1024 + 16];
 	int full = dns_name_to_str(data, size, 0, full_text, sizeof(full_text));
 
-	for (size_t cap = 0; cap < 48; cap++) {
+	/* a few tiny capacities, and every one around what the name needs */
+	size_t need = full >= 0 ? strlen(full_text) + 1 : 16;
+
+	for (size_t cap = 0; cap <= need + 2 && cap + 16 <= sizeof(out); cap++) {
 		int r;
 
-		memset(out, CANARY, sizeof(out));
+		if (cap > 4 && cap + 8 < need)
+			continue;
+		memset(out, CANARY, cap + 16);
 		r = dns_name_to_str(data, size, 0, out, cap);
-		for (size_t i = cap; i < sizeof(out); i++)
+		for (size_t i = cap; i < cap + 16; i++)
 			INVARIANT((uint8_t)out[i] == CANARY);
 		/* a small buffer may run out before a later error is seen */
 		INVARIANT(r == full || r == -ENOSPC);
