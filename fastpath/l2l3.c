@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "csum.h"
 #include "fp.h"
 
 #define FP_TTL          64
@@ -35,19 +36,23 @@ static inline enum fp_verdict fp_drop(struct fp_worker *w, enum dp_drop why)
 	return FP_V_DROP;
 }
 
-static inline uint16_t fp_fold(uint32_t s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)((s & 0xffff) + (s >> 16));
-}
-
 /** @return true when the pseudo header + L4 bytes (checksum field included) sum to 0xffff. */
 static inline bool fp_l4_sum_ok(const void *ip, uint8_t l3, const void *l4, uint16_t len)
 {
-	uint32_t s = rte_raw_cksum(l4, len);
+	uint64_t acc = l3 == 4 ? fp_csum_phdr4(ip, len) : fp_csum_phdr6(ip, len);
 
-	s += l3 == 4 ? rte_ipv4_phdr_cksum(ip, 0) : rte_ipv6_phdr_cksum(ip, 0);
-	return fp_fold(s) == 0xffff;
+	return fp_csum_fold(fp_csum_add(l4, len, acc)) == 0xffff;
+}
+
+/** @return the checksum to store for @p len bytes at @p l4 (field zeroed) after @p phdr. */
+static inline uint16_t fp_l4_csum(uint64_t phdr, const void *l4, uint16_t len)
+{
+	return (uint16_t)~fp_csum_fold(fp_csum_add(l4, len, phdr));
+}
+
+static inline uint16_t fp_ip4_hdr_csum(const struct rte_ipv4_hdr *ip)
+{
+	return (uint16_t)~fp_csum_fold(fp_csum_add(ip, sizeof(*ip), 0));
 }
 
 /* RX checksum flags are only meaningful when the port offers the offload (NONE means
@@ -63,7 +68,7 @@ static inline bool fp_ip4_csum_ok(const struct fp_worker *w, const struct rte_mb
 		if (f != RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN)
 			return true;
 	}
-	return rte_raw_cksum(ip, ihl) == 0xffff;
+	return fp_csum_fold(fp_csum_add(ip, ihl, 0)) == 0xffff;
 }
 
 static inline bool fp_l4_csum_ok(const struct fp_worker *w, const struct rte_mbuf *m,
@@ -210,11 +215,14 @@ void fp_l2l3_reply_udp(const struct fp_worker *w, struct rte_mbuf *m, uint16_t l
 	if (l3 == 4) {
 		struct rte_ipv4_hdr *ip4 = ip;
 
-		ip4->hdr_checksum = rte_ipv4_cksum(ip4);
-		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip4, u);
+		ip4->hdr_checksum = fp_ip4_hdr_csum(ip4);
+		u->dgram_cksum = fp_l4_csum(fp_csum_phdr4(ip4, l4_len), u, l4_len);
 	} else {
-		u->dgram_cksum = rte_ipv6_udptcp_cksum(ip, u);
+		u->dgram_cksum = fp_l4_csum(fp_csum_phdr6(ip, l4_len), u, l4_len);
 	}
+	/* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
+	if (u->dgram_cksum == 0)
+		u->dgram_cksum = 0xffff;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -303,14 +311,14 @@ static enum fp_verdict fp_icmp4(struct fp_worker *w, struct rte_mbuf *m, struct 
 	/* Everything but a well-formed echo request from a unicast host goes to the kernel,
 	 * which validates and counts it itself. */
 	if (plen < sizeof(*ic) || ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
-	    ic->icmp_code != 0 || rte_raw_cksum(ic, plen) != 0xffff ||
+	    ic->icmp_code != 0 || fp_csum_fold(fp_csum_add(ic, plen, 0)) != 0xffff ||
 	    !fp_src4_ok(w, ip->src_addr))
 		return FP_V_EXC;
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = 0;
-	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, plen);
+	ic->icmp_cksum = fp_l4_csum(0, ic, plen);
 	rip = fp_l3_reply(w, m, p->l3_off, 4, plen);
-	rip->hdr_checksum = rte_ipv4_cksum(rip);
+	rip->hdr_checksum = fp_ip4_hdr_csum(rip);
 	w->cnt->icmp_echo++;
 	return FP_V_TX;
 }
@@ -373,13 +381,13 @@ static enum fp_verdict fp_udp6(struct fp_worker *w, struct rte_mbuf *m, struct f
 	return fp_udp_query(w, m, p, l4_off, plen, 6);
 }
 
-/* The ICMPv6 header may sit at an odd 2-byte boundary after a VLAN tag: memcpy. */
+/* ICMPv6 checksum over the payload length already in the IPv6 header. */
 static inline void fp_icmp6_csum(const struct rte_ipv6_hdr *ip6, uint8_t *ic)
 {
-	uint16_t c;
+	uint16_t len = rte_be_to_cpu_16(ip6->payload_len), c;
 
 	ic[2] = ic[3] = 0;
-	c = rte_ipv6_udptcp_cksum(ip6, ic);
+	c = fp_l4_csum(fp_csum_phdr6(ip6, len), ic, len);
 	memcpy(ic + 2, &c, sizeof(c));
 }
 
