@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
@@ -38,6 +41,7 @@
 #define TIMER_MS         100
 #define HEARTBEAT_MS     1000
 #define EXIT_USAGE       2
+#define REATTACH_ENV     "DPDNS_CP_REATTACH" /* set across the re-exec after a fast path exit */
 
 static uint32_t g_quit; /* SIGTERM/SIGINT received (count) */
 static uint32_t g_hup;  /* SIGHUP received: reload */
@@ -102,6 +106,26 @@ int cp_poll_add(struct cp_poll *p, int fd, short events, cp_poll_fn fn, void *ob
 const struct cp_settings *cp_rt_settings(const struct cp_rt *rt)
 {
 	return cp_engine_settings(rt->engine);
+}
+
+/* A zombie has exited (and released its locks) but still answers kill(pid, 0). */
+static bool pid_running(int32_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) < 0 && errno != EPERM)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return true; /* another pid namespace: trust kill() */
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p == NULL || p[1] == '\0' || (p[2] != 'Z' && p[2] != 'X');
 }
 
 /* FNV-1a of the file's bytes; 0 when it cannot be read. */
@@ -319,16 +343,53 @@ static int split_args(int argc, char **argv, struct cp_args *a)
 }
 
 /* DPDK's runtime directory for the prefix: /var/run/dpdk/<prefix> for root. */
-static bool primary_alive(const char *prefix, char *path, size_t cap)
+static void runtime_path(const char *prefix, const char *file, char *path, size_t cap)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 
 	if (getuid() == 0 || xdg == NULL)
-		snprintf(path, cap, "%s/dpdk/%s/config", getuid() == 0 ? "/var/run" : "/tmp",
-			 prefix);
+		snprintf(path, cap, "%s/dpdk/%s/%s", getuid() == 0 ? "/var/run" : "/tmp", prefix,
+			 file);
 	else
-		snprintf(path, cap, "%s/dpdk/%s/config", xdg, prefix);
+		snprintf(path, cap, "%s/dpdk/%s/%s", xdg, prefix, file);
+}
+
+static bool primary_alive(const char *prefix, char *path, size_t cap)
+{
+	runtime_path(prefix, "config", path, cap);
 	return rte_eal_primary_proc_alive(path) != 0;
+}
+
+/* The primary's telemetry socket accepts connections once its EAL is initialised. */
+static bool primary_initialised(const char *prefix)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	runtime_path(prefix, "dpdk_telemetry.v2", sun.sun_path, sizeof(sun.sun_path));
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * Attaching while the primary is still inside rte_eal_init() breaks the primary (the
+ * secondary locks runtime files the primary is about to create). Wait until its telemetry
+ * socket answers; a primary without telemetry gets a grace period instead.
+ * @return false when told to stop meanwhile.
+ */
+static bool wait_initialised(const char *prefix)
+{
+	uint64_t deadline = cp_mono_ms() + ATTACH_WAIT_MS;
+
+	while (!primary_initialised(prefix) && cp_mono_ms() < deadline) {
+		if (__atomic_load_n(&g_quit, __ATOMIC_RELAXED) != 0)
+			return false;
+		usleep(100 * 1000);
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -398,7 +459,7 @@ static int attach(struct cp_rt *rt)
 	}
 	/* The table has one writer: refuse to run next to a live control plane. */
 	pid = __atomic_load_n(&rt->state->cp_pid, __ATOMIC_ACQUIRE);
-	if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM)) {
+	if (pid > 0 && pid != getpid() && pid_running(pid)) {
 		cp_log("FATAL", "another control plane (pid %d) is attached to this fast path",
 		       pid);
 		return -EBUSY;
@@ -431,7 +492,7 @@ static bool fastpath_alive(const struct cp_rt *rt)
 {
 	int32_t pid = rt->state->fp_pid;
 
-	return pid <= 0 || kill(pid, 0) == 0 || errno == EPERM;
+	return pid <= 0 || pid_running(pid);
 }
 
 /* @return true when the loop should end. */
@@ -485,6 +546,8 @@ static void housekeeping(struct cp_rt *rt, uint64_t *next_timer, uint64_t *next_
 	if (rt->now_ms >= *next_beat) {
 		*next_beat = rt->now_ms + HEARTBEAT_MS;
 		__atomic_store_n(&rt->state->cp_heartbeat, dp_monotonic_sec(), __ATOMIC_RELEASE);
+		/* A killed fast path clears neither quit nor magic. */
+		rt->fp_gone = !fastpath_alive(rt);
 	}
 }
 
@@ -500,7 +563,11 @@ static int run(struct cp_rt *rt)
 		rt->now_ms = cp_mono_ms();
 		if (check_signals(rt))
 			break;
-		if (next_beat <= rt->now_ms && !fastpath_alive(rt)) {
+		/* quit and magic are cleared before the fast path frees its objects: stop
+		 * touching them at once. */
+		if (__atomic_load_n(&rt->state->quit, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&rt->state->magic, __ATOMIC_ACQUIRE) != DP_SHM_MAGIC ||
+		    rt->fp_gone) {
 			cp_log("ERROR", "the fast path (pid %d) is gone", rt->state->fp_pid);
 			ret = -EPIPE;
 			break;
@@ -575,6 +642,7 @@ static void stop(struct cp_rt *rt, bool fp_gone)
 	/* The fast path stops queueing misses once cp_pid is 0. */
 	if (rt->state != NULL && __atomic_load_n(&rt->state->cp_pid, __ATOMIC_RELAXED) == getpid())
 		__atomic_store_n(&rt->state->cp_pid, 0, __ATOMIC_RELEASE);
+	rt->detached = fp_gone;
 	cp_ctl_free(rt->ctl);
 	cp_http_free(rt->http);
 	/* The engine completes its deferred answers (into the miss/DNS modules) first. */
@@ -589,20 +657,40 @@ static void stop(struct cp_rt *rt, bool fp_gone)
 	/* The table and zone set stay: the fast path keeps answering from them. */
 }
 
-/* The fast path restarted: detach, wait for the new one, and start over (exec self). */
-static void reattach_later(const struct cp_args *a, char **argv)
+/*
+ * The fast path went away. A secondary's EAL keeps mappings (with their file locks) of
+ * the runtime files after rte_eal_cleanup(), and the next primary cannot initialise while
+ * they exist: start over as a fresh image at once, which waits for the next fast path.
+ */
+static void reattach_later(int32_t old_fp, char **argv)
 {
-	char path[512];
+	char pid[16];
 
+	snprintf(pid, sizeof(pid), "%d", old_fp);
+	setenv(REATTACH_ENV, pid, 1);
+	/* The EAL's descriptors (runtime files with their locks, the tap's queues) are not
+	 * close-on-exec. */
+	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+	execv("/proc/self/exe", argv);
+	cp_log("FATAL", "re-exec failed: %s", strerror(errno));
+}
+
+/* @return true once a new primary runs with the prefix, false when told to stop. */
+static bool wait_primary(const struct cp_args *a, int32_t old_fp, char *path, size_t cap)
+{
 	cp_log("INFO", "waiting for a fast path with --file-prefix %s", a->prefix);
-	while (__atomic_load_n(&g_quit, __ATOMIC_RELAXED) == 0) {
-		sleep(1);
-		if (primary_alive(a->prefix, path, sizeof(path))) {
-			execv("/proc/self/exe", argv);
-			cp_log("FATAL", "re-exec failed: %s", strerror(errno));
-			return;
-		}
+	/* The old one holds the runtime files until it has exited. */
+	while (old_fp > 0 && pid_running(old_fp)) {
+		if (__atomic_load_n(&g_quit, __ATOMIC_RELAXED) != 0)
+			return false;
+		usleep(100 * 1000);
 	}
+	while (!primary_alive(a->prefix, path, cap)) {
+		if (__atomic_load_n(&g_quit, __ATOMIC_RELAXED) != 0)
+			return false;
+		sleep(1);
+	}
+	return true;
 }
 
 int main(int argc, char **argv)
@@ -611,6 +699,7 @@ int main(int argc, char **argv)
 	struct cp_args a = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	char path[512];
+	int32_t old_fp;
 	int ret;
 
 	if (split_args(argc, argv, &a) < 0) {
@@ -619,16 +708,24 @@ int main(int argc, char **argv)
 	}
 	snprintf(rt.corefile, sizeof(rt.corefile), "%s", a.corefile);
 	snprintf(rt.ctl_path, sizeof(rt.ctl_path), "%s", a.ctl_path);
-	if (!primary_alive(a.prefix, path, sizeof(path))) {
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv(REATTACH_ENV) != NULL) {
+		int32_t prev_fp = (int32_t)atoi(getenv(REATTACH_ENV));
+
+		unsetenv(REATTACH_ENV);
+		if (!wait_primary(&a, prev_fp, path, sizeof(path)))
+			return 0;
+	} else if (!primary_alive(a.prefix, path, sizeof(path))) {
 		fprintf(stderr, "dpdns-controlplane: no fast path (DPDK primary process) is running "
 			"with --file-prefix %s (%s is not locked). Start dpdns-fastpath first and "
 			"pass the same --file-prefix.\n", a.prefix, path);
 		return 1;
 	}
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (!wait_initialised(a.prefix))
+		return 0;
 	if (rte_eal_init(a.eal_argc, a.eal_argv) < 0) {
 		fprintf(stderr, "dpdns-controlplane: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
@@ -642,10 +739,11 @@ int main(int argc, char **argv)
 		ret = start(&rt, &a);
 	if (ret == 0)
 		ret = run(&rt);
+	old_fp = rt.state != NULL ? rt.state->fp_pid : 0;
 	stop(&rt, ret == -EPIPE);
 	rte_eal_cleanup();
 	if (ret == -EPIPE)
-		reattach_later(&a, argv);
+		reattach_later(old_fp, argv);
 	free(a.eal_argv);
 	return ret == 0 ? 0 : 1;
 }

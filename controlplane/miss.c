@@ -69,6 +69,8 @@ static void miss_return(struct cp_miss *mq, struct dp_miss *e)
 	struct cp_rt *rt = mq->rt;
 	struct miss_backlog *bl = &mq->bl[e->worker];
 
+	if (rt->detached)
+		return; /* the mbuf went away with the fast path's memory */
 	if (bl->len == 0 &&
 	    rte_ring_enqueue_elem(rt->reply_ring[e->worker], e, sizeof(*e)) == 0)
 		return;
@@ -104,14 +106,14 @@ static void miss_finish(struct cp_miss *mq, struct dp_miss *e, int len, unsigned
 			uint64_t t0_ns)
 {
 	struct cp_rt *rt = mq->rt;
-	uint8_t *msg = rte_pktmbuf_mtod_offset((struct rte_mbuf *)e->mbuf, uint8_t *,
-					       e->dns_off);
+	uint8_t *msg;
 
 	cp_stats_duration(&rt->stats, cp_mono_ns() - t0_ns);
 	if (len <= 0 || len > e->max_len) {
 		rt->stats.miss_no_answer++;
 		e->dns_len = 0;
 	} else {
+		msg = rte_pktmbuf_mtod_offset((struct rte_mbuf *)e->mbuf, uint8_t *, e->dns_off);
 		/* Counted as a request by family/type here; the fast path counts the
 		 * response (rcode[]) when it transmits it. */
 		rt->stats.port[slot].miss_resp[cp_msg_rcode(msg, (size_t)len)]++;
@@ -125,12 +127,11 @@ static void miss_done(void *arg, const uint8_t *resp, size_t len)
 {
 	struct miss_req *r = arg;
 	struct cp_miss *mq = r->mq;
-	uint8_t *msg = rte_pktmbuf_mtod_offset((struct rte_mbuf *)r->e.mbuf, uint8_t *,
-					       r->e.dns_off);
 	int n = 0;
 
-	if (resp != NULL && len > 0 && len <= r->e.max_len) {
-		memmove(msg, resp, len);
+	if (!mq->rt->detached && resp != NULL && len > 0 && len <= r->e.max_len) {
+		memmove(rte_pktmbuf_mtod_offset((struct rte_mbuf *)r->e.mbuf, uint8_t *,
+						r->e.dns_off), resp, len);
 		n = (int)len;
 	}
 	mq->rt->stats.miss_deferred++;

@@ -120,6 +120,8 @@ struct cp_rt {
 	bool synced;                  /* a full sync completed with the current engine */
 	bool relisten;                /* settings changed: reopen listeners after dispatch */
 	bool tick_now;                /* engine wake fd fired */
+	bool fp_gone;                 /* the fast path's process is gone (seen once a second) */
+	bool detached;                /* the fast path is gone: shared objects are off limits */
 	uint64_t reloads, reload_failed;
 	uint64_t next_reload_ms;
 
