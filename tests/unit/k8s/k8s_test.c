@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns - kubernetes plugin unit test helpers (see k8s_test.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <ldns/ldns.h>
+
+#include "k8s_test.h"
+
+int kt_fail;
+int kt_checks;
+
+static int dep_key(void *ctx, const char *target, char *key, size_t cap)
+{
+	return k8s_synth_dep_key(ctx, target, key, cap);
+}
+
+void kt_init(struct kt *t, const char *zones, const char *const *options)
+{
+	char err[512], buf[1024];
+	char *save = NULL;
+
+	memset(t, 0, sizeof(*t));
+	k8s_config_init(&t->cfg);
+	snprintf(buf, sizeof(buf), "%s", zones);
+	for (char *z = strtok_r(buf, " ", &save); z != NULL; z = strtok_r(NULL, " ", &save)) {
+		if (k8s_config_add_zone(&t->cfg, z, err, sizeof(err)) != 0) {
+			fprintf(stderr, "zone %s: %s\n", z, err);
+			kt_fail++;
+		}
+	}
+	for (unsigned i = 0; options != NULL && options[i] != NULL; i++) {
+		char line[512], *args[16], *sp = NULL;
+		unsigned n = 0;
+
+		snprintf(line, sizeof(line), "%s", options[i]);
+		for (char *w = strtok_r(line, " ", &sp); w != NULL && n < 16; w = strtok_r(NULL, " ", &sp))
+			args[n++] = w;
+		if (k8s_config_option(&t->cfg, args[0], (const char *const *)args + 1, n - 1, err,
+				      sizeof(err)) != 0) {
+			fprintf(stderr, "option %s: %s\n", options[i], err);
+			kt_fail++;
+		}
+	}
+	k8s_store_init(&t->store, dep_key, &t->cfg);
+	t->syn.cfg = &t->cfg;
+	t->syn.store = &t->store;
+	t->syn.serial = 1700000000;
+	t->syn.synced = true;
+	t->conv.labels = t->cfg.labels;
+	t->conv.ns_labels = t->cfg.ns_labels;
+	t->conv.endpoint_pod_names = t->cfg.endpoint_pod_names;
+}
+
+void kt_fini(struct kt *t)
+{
+	k8s_store_fini(&t->store);
+	k8s_config_fini(&t->cfg);
+}
+
+void kt_apply(struct kt *t, enum k8s_res res, const char *json)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(json, 0, &jerr);
+	struct k8s_obj *o;
+
+	if (j == NULL) {
+		fprintf(stderr, "bad test JSON (%s): %s\n", jerr.text, json);
+		kt_fail++;
+		return;
+	}
+	o = k8s_obj_from_json(res, j, &t->conv);
+	json_decref(j);
+	KT_CHECK(o != NULL);
+	if (o != NULL)
+		KT_EQ(k8s_store_apply(&t->store, o), 0);
+}
+
+void kt_delete(struct kt *t, enum k8s_res res, const char *ns, const char *name)
+{
+	struct k8s_obj *o = k8s_obj_tombstone(res, ns, name);
+
+	KT_CHECK(o != NULL);
+	if (o != NULL)
+		KT_EQ(k8s_store_apply(&t->store, o), 0);
+}
+
+/* Append the RRs of @p l as presentation lines (tabs folded to spaces). */
+static void rrs_text(const ldns_rr_list *l, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; l != NULL && i < ldns_rr_list_rr_count(l); i++) {
+		char *s = ldns_rr2str(ldns_rr_list_rr(l, i));
+
+		for (char *p = s; p != NULL && *p != '\0'; p++) {
+			if (*p == '\t')
+				*p = ' ';
+		}
+		if (o < cap)
+			o += (size_t)snprintf(out + o, cap - o, "%s", s ? s : "?\n");
+		free(s);
+	}
+}
+
+static size_t make_query(uint8_t *msg, const char *qname, uint16_t qtype)
+{
+	size_t o = DNS_HDR_LEN;
+	const char *p = qname;
+
+	memset(msg, 0, DNS_HDR_LEN);
+	msg[0] = 0x12;
+	msg[1] = 0x34;
+	msg[5] = 1; /* QDCOUNT */
+	/* Labels as written, case kept (dns_name_from_str would lower-case). */
+	while (*p != '\0') {
+		const char *dot = strchr(p, '.');
+		size_t l = dot != NULL ? (size_t)(dot - p) : strlen(p);
+
+		msg[o++] = (uint8_t)l;
+		memcpy(msg + o, p, l);
+		o += l;
+		p += l + (dot != NULL);
+	}
+	msg[o++] = 0;
+	msg[o++] = (uint8_t)(qtype >> 8);
+	msg[o++] = (uint8_t)qtype;
+	msg[o++] = 0;
+	msg[o++] = 1;
+	return o;
+}
+
+void kt_query(struct kt *t, const char *qname, uint16_t qtype, struct kt_resp *r)
+{
+	uint8_t msg[65536], *val = NULL;
+	size_t cap = 0, len = make_query(msg, qname, qtype);
+	struct k8s_answer a;
+	struct dns_query q;
+	ldns_pkt *pkt = NULL;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	r->rcode = -1;
+	k8s_answer_init(&a);
+	KT_EQ(dns_parse_query(msg, len, &q), DNS_RCODE_NOERROR);
+	q.edns_size = 65535; /* as over TCP: the whole answer */
+	q.has_edns = false;
+	KT_EQ(k8s_synth_answer(&t->syn, q.key.name, q.key.name_len, qtype, NULL, &a), 0);
+	r->kind = (int)a.rc;
+	r->upstream = a.upstream;
+	n = k8s_render(&t->syn, &a, q.key.name_len, &val, &cap);
+	if (n > 0) {
+		/* dns_write_answer's UDP limit is 512 without EDNS: pretend EDNS 65535. */
+		q.has_edns = true;
+		n = dns_write_answer(msg, sizeof(msg), &q, (const struct dns_answer *)(void *)val, 0);
+	}
+	if (n > 0 && ldns_wire2pkt(&pkt, msg, (size_t)n) == LDNS_STATUS_OK) {
+		r->rcode = ldns_pkt_get_rcode(pkt);
+		r->aa = ldns_pkt_aa(pkt);
+		r->tc = ldns_pkt_tc(pkt);
+		r->an = ldns_pkt_ancount(pkt);
+		r->ns = ldns_pkt_nscount(pkt);
+		r->ar = ldns_pkt_arcount(pkt);
+		rrs_text(ldns_pkt_answer(pkt), r->answer, sizeof(r->answer));
+		rrs_text(ldns_pkt_authority(pkt), r->authority, sizeof(r->authority));
+		rrs_text(ldns_pkt_additional(pkt), r->additional, sizeof(r->additional));
+		ldns_pkt_free(pkt);
+	}
+	free(val);
+	k8s_answer_fini(&a);
+}
+
+/* ------------------------------------------------------------------------- */
+
+static char ring[16][4096];
+static unsigned ring_i;
+
+static char *rbuf(void)
+{
+	return ring[ring_i++ % 16];
+}
+
+const char *kt_ns(const char *name)
+{
+	char *b = rbuf();
+
+	snprintf(b, 4096, "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\",\"resourceVersion\":\"1\","
+		 "\"labels\":{\"kubernetes.io/metadata.name\":\"%s\"}}}", name, name);
+	return b;
+}
+
+const char *kt_svc(const char *ns, const char *name, const char *cips, const char *ports)
+{
+	char *b = rbuf();
+
+	snprintf(b, 4096, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\",\"resourceVersion\":\"1\"},"
+		 "\"spec\":{\"type\":\"ClusterIP\",\"clusterIPs\":[%s],\"ports\":[%s]}}", name, ns,
+		 cips, ports);
+	return b;
+}
+
+const char *kt_headless(const char *ns, const char *name, const char *ports)
+{
+	char *b = rbuf();
+
+	snprintf(b, 4096, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+		 "\"spec\":{\"clusterIP\":\"None\",\"clusterIPs\":[\"None\"],\"ports\":[%s]}}", name,
+		 ns, ports);
+	return b;
+}
+
+const char *kt_extname(const char *ns, const char *name, const char *target)
+{
+	char *b = rbuf();
+
+	snprintf(b, 4096, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+		 "\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"%s\"}}", name, ns, target);
+	return b;
+}
+
+const char *kt_slice(const char *ns, const char *name, const char *svc, const char *atype,
+		     const char *eps, const char *ports)
+{
+	char *b = rbuf();
+
+	snprintf(b, 4096, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\",\"labels\":"
+		 "{\"kubernetes.io/service-name\":\"%s\"}},\"addressType\":\"%s\","
+		 "\"endpoints\":[%s],\"ports\":%s}", name, ns, svc, atype, eps, ports);
+	return b;
+}
+
+const char *kt_pod(const char *ns, const char *name, const char *ip)
+{
+	char *b = rbuf();
+
+	snprintf(b, 4096, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+		 "\"status\":{\"phase\":\"Running\",\"podIP\":\"%s\"}}", name, ns, ip);
+	return b;
+}
+
+int kt_done(const char *name)
+{
+	if (kt_fail != 0) {
+		fprintf(stderr, "%s: %d of %d checks failed\n", name, kt_fail, kt_checks);
+		return 1;
+	}
+	printf("%s: %d checks passed\n", name, kt_checks);
+	return 0;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns - helpers for the kubernetes plugin's unit tests: checks, a store fed from JSON
+ * strings, and queries run through the synthesis + renderer + responder, the response
+ * decoded with ldns into presentation lines.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dns.h"
+#include "k8s_config.h"
+#include "k8s_obj.h"
+#include "k8s_store.h"
+#include "k8s_synth.h"
+
+extern int kt_fail;
+extern int kt_checks;
+
+#define KT_CHECK(cond) \
+	do { \
+		kt_checks++; \
+		if (!(cond)) { \
+			kt_fail++; \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+		} \
+	} while (0)
+
+#define KT_EQ(a, b) \
+	do { \
+		long long a_ = (long long)(a), b_ = (long long)(b); \
+		kt_checks++; \
+		if (a_ != b_) { \
+			kt_fail++; \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
+				#a, a_, b_); \
+		} \
+	} while (0)
+
+#define KT_STR(a, b) \
+	do { \
+		const char *a_ = (a), *b_ = (b); \
+		kt_checks++; \
+		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) { \
+			kt_fail++; \
+			fprintf(stderr, "%s:%d: %s ==\n  \"%s\"\nexpected\n  \"%s\"\n", __FILE__, \
+				__LINE__, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+		} \
+	} while (0)
+
+/** A configured plugin with its store. */
+struct kt {
+	struct k8s_config cfg;
+	struct k8s_store store;
+	struct k8s_synth syn;
+	struct k8s_conv_opts conv;
+};
+
+/** A decoded response. */
+struct kt_resp {
+	int rcode;
+	bool aa, tc;
+	int kind;           /* enum k8s_rc of the synthesis */
+	bool upstream;
+	unsigned an, ns, ar;
+	char answer[32768];  /* one RR per line, ldns presentation, tabs as single spaces */
+	char authority[1024];
+	char additional[32768];
+};
+
+/** Zones "cluster.local in-addr.arpa ip6.arpa", then each "name arg arg" option line. */
+void kt_init(struct kt *t, const char *zones, const char *const *options);
+void kt_fini(struct kt *t);
+/** Apply an object given as JSON text (ADDED/MODIFIED). */
+void kt_apply(struct kt *t, enum k8s_res res, const char *json);
+/** Apply a deletion. */
+void kt_delete(struct kt *t, enum k8s_res res, const char *ns, const char *name);
+/** Ask @p qname (case kept in the question) for @p qtype. */
+void kt_query(struct kt *t, const char *qname, uint16_t qtype, struct kt_resp *r);
+
+/* Object builders (JSON text in a static rotating buffer). */
+const char *kt_ns(const char *name);
+const char *kt_svc(const char *ns, const char *name, const char *cips, const char *ports);
+const char *kt_headless(const char *ns, const char *name, const char *ports);
+const char *kt_extname(const char *ns, const char *name, const char *target);
+/** @p eps: JSON array body of endpoints; @p ports: JSON array body of ports. */
+const char *kt_slice(const char *ns, const char *name, const char *svc, const char *atype,
+		     const char *eps, const char *ports);
+const char *kt_pod(const char *ns, const char *name, const char *ip);
+
+int kt_done(const char *name);
