@@ -93,6 +93,7 @@ struct cp_cache {
 	uint32_t n[2];
 	struct cache_job *jobs;
 	uint64_t last_sweep_ms;
+	bool republish;            /* a full sync swept the table: put everything back */
 	uint8_t *tmp;              /* value being built */
 	uint8_t *out;              /* response to a waiting client (verify) */
 
@@ -516,30 +517,30 @@ static int cache_tick(void *inst, struct cp_tick *t, uint64_t now_ms)
 {
 	struct cp_cache *c = inst;
 
-	fwc_link_set_sink(c->link, cp_tick_sink(t));
-	if (now_ms - c->last_sweep_ms >= 1000) {
+	fwc_link_set_sink(c->link, fwc_tick_sink(t));
+	if (c->republish || now_ms - c->last_sweep_ms >= 1000) {
+		c->republish = false;
 		c->last_sweep_ms = now_ms;
 		cache_sweep(c);
 	}
 	return 0;
 }
 
-/* A full sync deletes what it was not given: give it every live entry again. */
+/*
+ * A full sync deletes every key it was not given, and plugins only offer names for the
+ * chain to evaluate: the entries are put back by the next tick (the fast path sends
+ * their queries here meanwhile, and they are answered from this copy).
+ */
 static int cache_sync(void *inst, struct cp_sync *s)
 {
 	struct cp_cache *c = inst;
-	const struct cp_sink *sink = cp_sync_sink(s);
 
+	(void)s;
 	for (int k = 0; k < 2; k++) {
-		for (uint32_t i = 0; i < c->n[k]; i++) {
-			struct cache_ent *e = c->arr[k][i];
-			int r = sink->put(sink->ctx, &e->key, e->hash, e->val, e->size);
-
-			if (r != 0)
-				return r;
-			e->published = true;
-		}
+		for (uint32_t i = 0; i < c->n[k]; i++)
+			c->arr[k][i]->published = false;
 	}
+	c->republish = true;
 	return 0;
 }
 

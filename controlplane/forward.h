@@ -12,6 +12,10 @@
 struct cf_line;
 struct dns_query;
 struct cp_fwd;
+struct cp_plugin_ops;
+
+/** @return the plugin's operations (registry entry "forward", fwd_plugin.c). */
+const struct cp_plugin_ops *cp_forward_plugin(void);
 
 #define CP_FWD_MAX_UPSTREAMS 15          /* CoreDNS's limit */
 #define CP_FWD_MAX_INFLIGHT  4096        /* hard cap per stanza when max_concurrent is 0 */

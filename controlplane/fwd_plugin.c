@@ -4,11 +4,17 @@
  * cp_client.done, and the cache link (fwd_link.h).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "corefile.h"
 #include "dns.h"
+#include "engine_int.h"
 #include "forward.h"
 #include "fwd_link.h"
 #include "fwd_msg.h"
@@ -19,6 +25,11 @@
 struct cp_fwdp {
 	struct cp_fwd **st;   /* stanzas in Corefile order */
 	unsigned n;
+	struct cp_engine *e;
+	int wep;              /* waker: edge-triggered set of the stanzas' epoll fds */
+	int stop_fd;
+	pthread_t waker;
+	bool waker_on;
 	struct fwc_link *link;
 	uint8_t *out;         /* response buffer (engine thread only) */
 	uint64_t no_done;     /* queries answered SERVFAIL because the caller could not wait */
@@ -128,6 +139,78 @@ void fwc_link_each_cache(const struct cp_engine *e, void (*fn)(struct cp_cache *
 		if (l->e == e && l->cache != NULL)
 			fn(l->cache, arg);
 	}
+}
+
+/*
+ * The sink of a tick. plugin.h gives plugins no way to write raw values (it publishes
+ * what the chain evaluates), but cache entries carry an expiry the builder cannot set:
+ * the cache writes them itself from ticks, with the runtime's sink.
+ */
+const struct cp_sink *fwc_tick_sink(struct cp_tick *t)
+{
+	return t->sink;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Waker                                                                       */
+
+/*
+ * The engine's wake fd is an eventfd: upstream sockets cannot join it. A small thread
+ * waits on the stanzas' epoll sets (edge-triggered: one wake per new event, not a spin
+ * while the engine thread has yet to read) and makes the wake fd readable, so replies
+ * are handled at once rather than at the runtime's next idle poll (10 ms).
+ */
+static void *waker_main(void *arg)
+{
+	struct cp_fwdp *p = arg;
+
+	for (;;) {
+		struct epoll_event ev[8];
+		int n = epoll_wait(p->wep, ev, 8, -1);
+
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.fd == p->stop_fd)
+				return NULL;
+		}
+		if (n > 0)
+			cp_engine_wake(p->e);
+	}
+}
+
+static int waker_start(struct cp_fwdp *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	p->wep = epoll_create1(EPOLL_CLOEXEC);
+	p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->wep < 0 || p->stop_fd < 0)
+		return -errno;
+	ev.data.fd = p->stop_fd;
+	if (epoll_ctl(p->wep, EPOLL_CTL_ADD, p->stop_fd, &ev) != 0)
+		return -errno;
+	for (unsigned k = 0; k < p->n; k++) {
+		ev.events = EPOLLIN | EPOLLET;
+		ev.data.fd = cp_fwd_fd(p->st[k]);
+		if (epoll_ctl(p->wep, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0)
+			return -errno;
+	}
+	if (pthread_create(&p->waker, NULL, waker_main, p) != 0)
+		return -EAGAIN;
+	p->waker_on = true;
+	return 0;
+}
+
+static void waker_stop(struct cp_fwdp *p)
+{
+	uint64_t one = 1;
+
+	if (p->waker_on && write(p->stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(p->waker, NULL);
+	p->waker_on = false;
+	if (p->wep >= 0)
+		close(p->wep);
+	if (p->stop_fd >= 0)
+		close(p->stop_fd);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -281,6 +364,7 @@ static void fwdp_free(void *inst)
 
 	if (p == NULL)
 		return;
+	waker_stop(p);
 	for (unsigned k = 0; k < p->n; k++)
 		cp_fwd_free(p->st[k]);
 	if (p->link != NULL) {
@@ -299,6 +383,8 @@ static int fwdp_setup(struct cp_setup *s, const struct cf_line *const *lines, un
 
 	if (p == NULL)
 		goto fail_mem;
+	p->wep = p->stop_fd = -1;
+	p->e = s->engine;
 	p->st = calloc(n, sizeof(*p->st));
 	p->out = malloc(FWDP_OUT_MAX);
 	p->link = fwc_link_get(s->engine, s->block);
@@ -309,11 +395,10 @@ static int fwdp_setup(struct cp_setup *s, const struct cf_line *const *lines, un
 		if (p->st[i] == NULL)
 			goto fail;
 		p->n++;
-		/* Let the runtime tick as soon as an upstream answers. */
-		if (cp_engine_watch_fd(s->engine, cp_fwd_fd(p->st[i])) != 0) {
-			cp_setup_err(s, &lines[i]->tok[0], "cannot watch upstream sockets");
-			goto fail;
-		}
+	}
+	if (waker_start(p) != 0) {
+		cp_setup_err(s, &lines[0]->tok[0], "cannot start the upstream waker");
+		goto fail;
 	}
 	fwc_link_set_fwd(p->link, p);
 	*inst = p;
@@ -329,7 +414,7 @@ static int fwdp_tick(void *inst, struct cp_tick *t, uint64_t now_ms)
 {
 	struct cp_fwdp *p = inst;
 
-	fwc_link_set_sink(p->link, cp_tick_sink(t));
+	fwc_link_set_sink(p->link, fwc_tick_sink(t));
 	for (unsigned k = 0; k < p->n; k++)
 		cp_fwd_tick(p->st[k], now_ms);
 	return 0;
