@@ -480,15 +480,63 @@ static void m_fastpath(struct sb *b, const struct cp_rt *rt, const struct snap *
 				  cp_drop_name(d), (unsigned long)s->w[w].drop[d]);
 }
 
+/* Families this file writes itself: the engine's copies of them are dropped, a family
+ * may appear only once in an exposition. */
+static const char *const own_families[] = {
+	"coredns_build_info", "coredns_reload_failed_total", "coredns_panics_total",
+	"coredns_dns_requests_total", "coredns_dns_responses_total",
+	"coredns_dns_request_duration_seconds",
+};
+
+static bool own_family(const char *line, size_t len)
+{
+	size_t i, n;
+
+	if (len > 7 && (memcmp(line, "# HELP ", 7) == 0 || memcmp(line, "# TYPE ", 7) == 0)) {
+		line += 7;
+		len -= 7;
+	}
+	for (n = 0; n < len && line[n] != ' ' && line[n] != '{'; n++)
+		;
+	for (i = 0; i < sizeof(own_families) / sizeof(own_families[0]); i++) {
+		size_t fl = strlen(own_families[i]);
+
+		if (n >= fl && memcmp(line, own_families[i], fl) == 0 &&
+		    (n == fl || strcmp(own_families[i], "coredns_dns_request_duration_seconds") == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Remove own families from the text at @p start (in place). */
+static void drop_own(struct sb *b, size_t start)
+{
+	size_t r = start, w = start;
+
+	while (r < b->len) {
+		const char *nl = memchr(b->p + r, '\n', b->len - r);
+		size_t l = nl != NULL ? (size_t)(nl - (b->p + r)) + 1 : b->len - r;
+
+		if (!own_family(b->p + r, l)) {
+			memmove(b->p + w, b->p + r, l);
+			w += l;
+		}
+		r += l;
+	}
+	b->len = w;
+	b->p[w] = '\0';
+}
+
 static void m_engine(struct sb *b, const struct cp_rt *rt)
 {
-	size_t want = 65536, n;
+	size_t want = 65536, n, start = b->len;
 
 	while (!b->err && sb_reserve(b, want) == 0) {
 		n = cp_engine_metrics(rt->engine, b->p + b->len, b->cap - b->len);
 		/* A full buffer may mean truncation: retry larger (bounded). */
 		if (n + 1 < b->cap - b->len || want >= (4u << 20)) {
 			b->len += n < b->cap - b->len ? n : 0;
+			drop_own(b, start);
 			return;
 		}
 		want *= 4;
