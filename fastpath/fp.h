@@ -10,6 +10,7 @@
 #include <net/if.h>
 
 #include <rte_ether.h>
+#include <rte_log.h>
 
 #include "dns.h"
 #include "dp_shm.h"
@@ -20,6 +21,9 @@ struct rte_hash;
 struct rte_ring;
 struct rte_rcu_qsbr;
 struct rte_memzone;
+
+/** Log lines read "DPDNS: ..." (the DPDK examples' idiom: an alias of a user log type). */
+#define RTE_LOGTYPE_DPDNS RTE_LOGTYPE_USER1
 
 #define FP_BURST          32   /**< RX burst and lookup batch (< RTE_HASH_LOOKUP_BULK_MAX) */
 #define FP_TX_MAX         (3 * FP_BURST) /**< answers + control-plane replies + kernel frames */

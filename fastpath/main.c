@@ -80,12 +80,12 @@ static int fp_app_port(struct fp_app *a)
 	int p = a->cfg.port_id >= 0 ? a->cfg.port_id : fp_port_default(UINT16_MAX);
 
 	if (p < 0) {
-		RTE_LOG(ERR, USER1, "no ethdev port: give the EAL a device "
+		RTE_LOG(ERR, DPDNS, "no ethdev port: give the EAL a device "
 			"(e.g. --vdev net_af_xdp0,iface=eth1) or a PCI NIC\n");
 		return -ENODEV;
 	}
 	if (!rte_eth_dev_is_valid_port((uint16_t)p)) {
-		RTE_LOG(ERR, USER1, "--port %d: no such ethdev port (%u available)\n", p,
+		RTE_LOG(ERR, DPDNS, "--port %d: no such ethdev port (%u available)\n", p,
 			rte_eth_dev_count_avail());
 		return -ENODEV;
 	}
@@ -157,17 +157,17 @@ static void fp_app_log(const struct fp_app *a)
 	const struct dp_state *st = a->shm.state;
 	char buf[INET6_ADDRSTRLEN];
 
-	RTE_LOG(INFO, USER1, "port %u (%s) %02x:%02x:%02x:%02x:%02x:%02x, %u worker(s), "
+	RTE_LOG(INFO, DPDNS, "port %u (%s) %02x:%02x:%02x:%02x:%02x:%02x, %u worker(s), "
 		"rx csum %s, tx csum %s, mtu %u, exception %s\n", a->port_id, st->port_name,
 		st->mac[0], st->mac[1], st->mac[2], st->mac[3], st->mac[4], st->mac[5],
 		a->n_workers, a->caps.rx_csum ? "offload" : "software",
 		a->caps.tx_csum ? "offload" : "software", a->caps.mtu,
 		a->exc_port >= 0 ? a->cfg.exc_iface : "none");
 	for (unsigned int i = 0; i < st->n_addr4; i++)
-		RTE_LOG(INFO, USER1, "answering on %s\n",
+		RTE_LOG(INFO, DPDNS, "answering on %s\n",
 			inet_ntop(AF_INET, st->addr4[i], buf, sizeof(buf)));
 	for (unsigned int i = 0; i < st->n_addr6; i++)
-		RTE_LOG(INFO, USER1, "answering on %s\n",
+		RTE_LOG(INFO, DPDNS, "answering on %s\n",
 			inet_ntop(AF_INET6, st->addr6[i], buf, sizeof(buf)));
 }
 
@@ -179,7 +179,7 @@ static int fp_app_setup(struct fp_app *a)
 	a->exc_port = -1;
 	a->n_workers = lcores == 1 ? 1 : lcores - 1;
 	if (a->n_workers > DP_MAX_WORKERS) {
-		RTE_LOG(ERR, USER1, "%u worker lcores, at most %d supported\n", a->n_workers,
+		RTE_LOG(ERR, DPDNS, "%u worker lcores, at most %d supported\n", a->n_workers,
 			DP_MAX_WORKERS);
 		return -EINVAL;
 	}
@@ -191,7 +191,7 @@ static int fp_app_setup(struct fp_app *a)
 		socket = (int)rte_socket_id();
 	ret = fp_shm_create(&a->shm, &a->cfg, a->n_workers, socket);
 	if (ret < 0) {
-		RTE_LOG(ERR, USER1, "shared objects: %s (another dpdns-fastpath with the same "
+		RTE_LOG(ERR, DPDNS, "shared objects: %s (another dpdns-fastpath with the same "
 			"--file-prefix?)\n", rte_strerror(-ret));
 		return ret;
 	}
@@ -209,7 +209,7 @@ static int fp_app_setup(struct fp_app *a)
 	if (ret < 0)
 		return ret;
 	if (fp_telemetry_register(&a->shm, a->exc_port >= 0 ? &a->exc : NULL) < 0)
-		RTE_LOG(WARNING, USER1, "telemetry command /dpdns/stats not registered\n");
+		RTE_LOG(WARNING, DPDNS, "telemetry command /dpdns/stats not registered\n");
 	a->pdump = rte_pdump_init() == 0;
 	fp_app_log(a);
 	fp_shm_publish(&a->shm);
@@ -237,7 +237,7 @@ static void fp_app_run(struct fp_app *a)
 
 static void fp_app_teardown(struct fp_app *a)
 {
-	RTE_LOG(INFO, USER1, "shutting down\n");
+	RTE_LOG(INFO, DPDNS, "shutting down\n");
 	fp_telemetry_detach();
 	if (a->pdump)
 		rte_pdump_uninit();

@@ -43,7 +43,7 @@ static int fp_port_configure(uint16_t port, uint16_t nq, struct rte_eth_conf *co
 	if (ret < 0)
 		return ret;
 	if (nq > di.max_rx_queues || nq > di.max_tx_queues) {
-		RTE_LOG(ERR, USER1, "port %u has %u RX / %u TX queues, %u workers need as many: "
+		RTE_LOG(ERR, DPDNS, "port %u has %u RX / %u TX queues, %u workers need as many: "
 			"use fewer lcores (-l)\n", port, di.max_rx_queues, di.max_tx_queues, nq);
 		return -EINVAL;
 	}
@@ -54,7 +54,7 @@ static int fp_port_configure(uint16_t port, uint16_t nq, struct rte_eth_conf *co
 		if (conf->rx_adv_conf.rss_conf.rss_hf == 0) {
 			conf->rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP &
 							    di.flow_type_rss_offloads;
-			RTE_LOG(WARNING, USER1, "port %u: no UDP RSS, spreading by IP only\n", port);
+			RTE_LOG(WARNING, DPDNS, "port %u: no UDP RSS, spreading by IP only\n", port);
 		}
 	}
 	caps->rx_csum = (di.rx_offload_capa & rx_cs) == rx_cs;
@@ -65,7 +65,7 @@ static int fp_port_configure(uint16_t port, uint16_t nq, struct rte_eth_conf *co
 		conf->txmode.offloads |= tx_cs;
 	ret = rte_eth_dev_configure(port, nq, nq, conf);
 	if (ret < 0)
-		RTE_LOG(ERR, USER1, "port %u: configure: %s\n", port, rte_strerror(-ret));
+		RTE_LOG(ERR, DPDNS, "port %u: configure: %s\n", port, rte_strerror(-ret));
 	return ret;
 }
 
@@ -92,7 +92,7 @@ static int fp_port_queues(uint16_t port, uint16_t nq, uint16_t nrxd, uint16_t nt
 			break;
 	}
 	if (ret < 0)
-		RTE_LOG(ERR, USER1, "port %u: queue setup: %s\n", port, rte_strerror(-ret));
+		RTE_LOG(ERR, DPDNS, "port %u: queue setup: %s\n", port, rte_strerror(-ret));
 	return ret;
 }
 
@@ -109,9 +109,9 @@ static void fp_port_wait_link(uint16_t port)
 		rte_delay_ms(FP_LINK_POLL_MS);
 	}
 	if (link.link_status == RTE_ETH_LINK_UP)
-		RTE_LOG(INFO, USER1, "port %u: link up, %u Mbps\n", port, link.link_speed);
+		RTE_LOG(INFO, DPDNS, "port %u: link up, %u Mbps\n", port, link.link_speed);
 	else
-		RTE_LOG(WARNING, USER1, "port %u: link still down after %u ms, starting anyway\n",
+		RTE_LOG(WARNING, DPDNS, "port %u: link still down after %u ms, starting anyway\n",
 			port, FP_LINK_WAIT_MS);
 }
 
@@ -133,10 +133,10 @@ int fp_port_setup(uint16_t port, uint16_t nq, struct rte_mempool *pool,
 	caps->mtu = mtu;
 	/* IPv6 neighbour solicitations arrive on solicited-node multicast groups. */
 	if (rte_eth_allmulticast_enable(port) < 0)
-		RTE_LOG(WARNING, USER1, "port %u: all-multicast not available\n", port);
+		RTE_LOG(WARNING, DPDNS, "port %u: all-multicast not available\n", port);
 	ret = rte_eth_dev_start(port);
 	if (ret < 0) {
-		RTE_LOG(ERR, USER1, "port %u: start: %s\n", port, rte_strerror(-ret));
+		RTE_LOG(ERR, DPDNS, "port %u: start: %s\n", port, rte_strerror(-ret));
 		return ret;
 	}
 	fp_port_wait_link(port);
@@ -156,7 +156,7 @@ int fp_port_exc_create(const char *iface, const struct rte_ether_addr *mac,
 	snprintf(args, sizeof(args), "iface=%s,mac=%s", iface, mac_s);
 	ret = rte_vdev_init(FP_EXC_VDEV, args);
 	if (ret < 0) {
-		RTE_LOG(ERR, USER1, "exception tap %s: %s\n", iface, rte_strerror(-ret));
+		RTE_LOG(ERR, DPDNS, "exception tap %s: %s\n", iface, rte_strerror(-ret));
 		return ret;
 	}
 	ret = rte_eth_dev_get_port_by_name(FP_EXC_VDEV, &port);
@@ -172,7 +172,7 @@ int fp_port_exc_create(const char *iface, const struct rte_ether_addr *mac,
 		goto fail_vdev;
 	return port;
 fail_vdev:
-	RTE_LOG(ERR, USER1, "exception tap %s: setup: %s\n", iface, rte_strerror(-ret));
+	RTE_LOG(ERR, DPDNS, "exception tap %s: setup: %s\n", iface, rte_strerror(-ret));
 	rte_vdev_uninit(FP_EXC_VDEV);
 	return ret;
 }
@@ -185,7 +185,7 @@ void fp_port_close(uint16_t port)
 	int ret = rte_eth_dev_stop(port);
 
 	if (ret < 0)
-		RTE_LOG(WARNING, USER1, "port %u: stop: %s\n", port, rte_strerror(-ret));
+		RTE_LOG(WARNING, DPDNS, "port %u: stop: %s\n", port, rte_strerror(-ret));
 	rte_eth_dev_close(port);
 	if (vdev)
 		rte_vdev_uninit(FP_EXC_VDEV);

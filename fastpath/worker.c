@@ -54,15 +54,12 @@ static inline void fp_worker_refresh(struct fp_worker *w)
 		w->dns_ports[i] = __atomic_load_n(&w->state->dns_ports[i], __ATOMIC_RELAXED);
 }
 
-uint16_t fp_worker_process_burst(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
-				 struct rte_mbuf **tx)
+static uint16_t fp_worker_burst(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+				struct rte_mbuf **tx)
 {
 	struct rte_mbuf *dns[FP_BURST], *exc[FP_BURST], *drop[FP_BURST];
 	uint16_t ntx = 0, nd = 0, nexc = 0, ndrop = 0;
 
-	if (n > FP_BURST)
-		n = FP_BURST;
-	fp_worker_refresh(w);
 	w->cnt->rx_pkts += n;
 	w->cnt->bursts++;
 	for (uint16_t i = 0; i < n && i < FP_PREFETCH_AHEAD; i++)
@@ -92,6 +89,19 @@ uint16_t fp_worker_process_burst(struct fp_worker *w, struct rte_mbuf **pkts, ui
 	fp_exc_send(w, exc, nexc);
 	if (ndrop != 0)
 		rte_pktmbuf_free_bulk(drop, ndrop);
+	return ntx;
+}
+
+uint16_t fp_worker_process_burst(struct fp_worker *w, struct rte_mbuf **pkts, uint16_t n,
+				 struct rte_mbuf **tx)
+{
+	uint16_t ntx = 0;
+
+	fp_worker_refresh(w);
+	/* The per-burst scratch holds FP_BURST queries: longer inputs go in slices. */
+	for (uint16_t done = 0; done < n; done += FP_BURST)
+		ntx += fp_worker_burst(w, pkts + done, RTE_MIN((uint16_t)(n - done), FP_BURST),
+				       tx + ntx);
 	return ntx;
 }
 
