@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns control plane - the engine: a loaded Corefile (server blocks, their zones and
+ * plugin chains), CoreDNS routing, and the answers for what the fast path missed.
+ * Table contents and the zone policy are in sync.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "corefile.h"
+#include "engine_int.h"
+#include "hosts.h"
+
+#ifndef DPDNS_VERSION
+#define DPDNS_VERSION "0.1.0"
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Loading                                                                     */
+
+static int server_zones(struct cp_engine *e, unsigned si, const struct cf_server *cs,
+			char *err, size_t errlen)
+{
+	struct cp_server *s = &e->srv[si];
+	struct cp_zone tmp[CP_ZONE_EXPAND_MAX];
+	char why[256];
+
+	for (unsigned k = 0; k < cs->n_keys; k++) {
+		int n = cp_zone_parse(cs->keys[k].text, tmp, CP_ZONE_EXPAND_MAX, why, sizeof(why));
+		void *nz, *nr;
+
+		if (n < 0)
+			return cf_errf(err, errlen, &cs->keys[k], "%s", why);
+		nz = realloc(s->zones, (s->n_zones + (unsigned)n) * sizeof(*s->zones));
+		nr = nz ? realloc(e->rt, (e->n_rt + (unsigned)n) * sizeof(*e->rt)) : NULL;
+		if (nz != NULL)
+			s->zones = nz;
+		if (nr == NULL)
+			return -ENOMEM;
+		e->rt = nr;
+		for (int i = 0; i < n; i++) {
+			if (tmp[i].port == 0)
+				tmp[i].port = 53;
+			s->zones[s->n_zones++] = tmp[i];
+			e->rt[e->n_rt].z = tmp[i];
+			e->rt[e->n_rt].srv = si;
+			e->rt[e->n_rt].key = &cs->keys[k];
+			e->n_rt++;
+		}
+	}
+	return 0;
+}
+
+static const struct cp_plugin_reg *reg_find(const char *name, unsigned *idx)
+{
+	const struct cp_plugin_reg *r = cp_plugin_registry();
+
+	for (unsigned i = 0; r[i].name != NULL; i++) {
+		if (strcmp(r[i].name, name) == 0) {
+			*idx = i;
+			return &r[i];
+		}
+	}
+	return NULL;
+}
+
+/* Every directive must be one dpdns knows; said in file order, before any setup runs. */
+static int check_directives(const struct cf_server *cs, char *err, size_t errlen)
+{
+	for (unsigned d = 0; d < cs->n_dirs; d++) {
+		const struct cf_token *t = &cs->dirs[d].tok[0];
+		const struct cp_plugin_reg *r;
+		unsigned idx;
+
+		if (t->brace != 0 || (r = reg_find(t->text, &idx)) == NULL)
+			return cf_errf(err, errlen, t, "unknown directive '%s'", t->text);
+		if (r->ops == NULL)
+			return cf_errf(err, errlen, t, "directive '%s' is not supported by dpdns",
+				       t->text);
+	}
+	return 0;
+}
+
+static int setup_one(struct cp_engine *e, unsigned si, const struct cp_plugin_reg *r,
+		     const struct cf_line *const *lines, unsigned n, char *err, size_t errlen)
+{
+	struct cp_server *s = &e->srv[si];
+	const struct cp_plugin_ops *ops = r->ops();
+	struct cp_setup st = {
+		.engine = e, .settings = &e->set, .zones = s->zones, .n_zones = s->n_zones,
+		.block = si, .dir = e->cf->dir, .name = r->name, .err = err, .errlen = errlen,
+	};
+	struct cp_pinst *pl;
+	void *inst = NULL;
+	int rc;
+
+	if (n > 1 && !(ops->flags & CP_PLUGIN_MULTI))
+		return cf_errf(err, errlen, &lines[1]->tok[0],
+			       "%s: this plugin can only be used once per server block", r->name);
+	pl = realloc(s->pl, (s->n_pl + 1) * sizeof(*pl));
+	if (pl == NULL)
+		return -ENOMEM;
+	s->pl = pl;
+	rc = ops->setup(&st, lines, n, &inst);
+	if (rc < 0)
+		return rc;
+	s->pl[s->n_pl].ops = ops;
+	s->pl[s->n_pl].inst = inst;
+	s->n_pl++;
+	s->handler |= (ops->flags & CP_PLUGIN_HANDLER) != 0;
+	s->metrics |= strcmp(r->name, "prometheus") == 0;
+	return 0;
+}
+
+/* Plugins of one block, set up in plugin.cfg order (the order the chain runs in). */
+static int server_plugins(struct cp_engine *e, unsigned si, const struct cf_server *cs,
+			  char *err, size_t errlen)
+{
+	const struct cp_plugin_reg *reg = cp_plugin_registry();
+	const struct cf_line **lines;
+	int rc = check_directives(cs, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	lines = calloc(cs->n_dirs + 1, sizeof(*lines));
+	if (lines == NULL)
+		return -ENOMEM;
+	for (unsigned r = 0; reg[r].name != NULL && rc == 0; r++) {
+		unsigned n = 0;
+
+		for (unsigned d = 0; d < cs->n_dirs; d++) {
+			if (strcmp(cs->dirs[d].tok[0].text, reg[r].name) == 0)
+				lines[n++] = &cs->dirs[d];
+		}
+		if (n > 0)
+			rc = setup_one(e, si, &reg[r], lines, n, err, errlen);
+	}
+	free(lines);
+	return rc;
+}
+
+static int check_duplicates(const struct cp_engine *e, char *err, size_t errlen)
+{
+	for (unsigned j = 1; j < e->n_rt; j++) {
+		for (unsigned i = 0; i < j; i++) {
+			const struct cp_zone *a = &e->rt[i].z, *b = &e->rt[j].z;
+			char name[1024];
+
+			if (a->port != b->port || a->len != b->len || memcmp(a->wire, b->wire, a->len))
+				continue;
+			cp_name_text(b->wire, b->len, name, sizeof(name));
+			return cf_errf(err, errlen, e->rt[j].key,
+				       "zone '%s:%u' is defined more than once", name, b->port);
+		}
+	}
+	return 0;
+}
+
+/* Cross-block checks of each plugin type (bind must agree, ...). */
+static int finish_plugins(struct cp_engine *e, char *err, size_t errlen)
+{
+	const struct cp_plugin_reg *reg = cp_plugin_registry();
+	void **inst = calloc(e->n_srv + 1, sizeof(*inst));
+	int rc = 0;
+
+	if (inst == NULL)
+		return -ENOMEM;
+	for (unsigned r = 0; reg[r].name != NULL && rc == 0; r++) {
+		const struct cp_plugin_ops *ops = reg[r].ops ? reg[r].ops() : NULL;
+		struct cp_setup st = {
+			.engine = e, .settings = &e->set, .dir = e->cf->dir, .name = reg[r].name,
+			.err = err, .errlen = errlen,
+		};
+		unsigned n = 0;
+
+		if (ops == NULL || ops->finish == NULL)
+			continue;
+		for (unsigned s = 0; s < e->n_srv; s++) {
+			for (unsigned p = 0; p < e->srv[s].n_pl; p++) {
+				if (e->srv[s].pl[p].ops == ops)
+					inst[n++] = e->srv[s].pl[p].inst;
+			}
+		}
+		rc = ops->finish(&st, inst, n, e->n_srv);
+	}
+	free(inst);
+	return rc;
+}
+
+/* Ports of the blocks (settings, and the ports sync checks answers on). */
+static int collect_ports(struct cp_engine *e, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < e->n_rt; i++) {
+		unsigned p;
+
+		for (p = 0; p < e->n_ports && e->ports[p] != e->rt[i].z.port; p++)
+			;
+		if (p < e->n_ports)
+			continue;
+		if (e->n_ports == DP_MAX_PORTS)
+			return cf_errf(err, errlen, e->rt[i].key, "more than %d different server ports",
+				       DP_MAX_PORTS);
+		e->ports[e->n_ports++] = e->rt[i].z.port;
+	}
+	for (unsigned p = 0; p < e->n_ports; p++)
+		e->set.dns_ports[p] = e->ports[p];
+	return 0;
+}
+
+/* Types some plugin answers specially, and DS (routed differently). */
+static void collect_types(struct cp_engine *e)
+{
+	e->types[e->n_types++] = CP_T_DS;
+	for (unsigned s = 0; s < e->n_srv; s++) {
+		for (unsigned p = 0; p < e->srv[s].n_pl; p++) {
+			const uint16_t *t = e->srv[s].pl[p].ops->types;
+
+			for (; t != NULL && *t != 0; t++) {
+				unsigned k;
+
+				for (k = 0; k < e->n_types && e->types[k] != *t; k++)
+					;
+				if (k == e->n_types && e->n_types < CP_MAX_TYPES)
+					e->types[e->n_types++] = *t;
+			}
+		}
+	}
+}
+
+static int engine_build(struct cp_engine *e, char *err, size_t errlen)
+{
+	const struct cf_file *f = e->cf;
+	int rc;
+
+	if (f->n_srv == 0)
+		return cf_errf(err, errlen, NULL, "no server blocks in the Corefile");
+	e->srv = calloc(f->n_srv, sizeof(*e->srv));
+	if (e->srv == NULL)
+		return -ENOMEM;
+	e->n_srv = f->n_srv;
+	for (unsigned i = 0; i < f->n_srv; i++) {
+		e->srv[i].idx = i;
+		rc = server_zones(e, i, &f->srv[i], err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = check_duplicates(e, err, errlen)) < 0 || (rc = collect_ports(e, err, errlen)) < 0)
+		return rc;
+	for (unsigned i = 0; i < f->n_srv; i++) {
+		rc = server_plugins(e, i, &f->srv[i], err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = finish_plugins(e, err, errlen)) < 0)
+		return rc;
+	collect_types(e);
+	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return e->wake_fd < 0 ? -errno : 0;
+}
+
+struct cp_engine *cp_engine_load(const char *path, char *err, size_t errlen)
+{
+	struct cp_engine *e = calloc(1, sizeof(*e));
+	int rc;
+
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->wake_fd = -1;
+	e->cf = cf_parse_file(path, err, errlen);
+	if (e->cf == NULL) {
+		cp_engine_free(e);
+		return NULL;
+	}
+	rc = engine_build(e, err, errlen);
+	if (rc < 0) {
+		if (rc != -EINVAL)
+			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		cp_engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void cp_engine_free(struct cp_engine *e)
+{
+	if (e == NULL)
+		return;
+	for (unsigned s = 0; s < e->n_srv; s++) {
+		for (unsigned p = 0; p < e->srv[s].n_pl; p++)
+			e->srv[s].pl[p].ops->free(e->srv[s].pl[p].inst);
+		free(e->srv[s].pl);
+		free(e->srv[s].zones);
+	}
+	free(e->srv);
+	free(e->rt);
+	cp_zpol_free(e->pub, e->n_pub);
+	if (e->wake_fd >= 0)
+		close(e->wake_fd);
+	cf_free(e->cf);
+	free(e);
+}
+
+const struct cp_settings *cp_engine_settings(const struct cp_engine *e)
+{
+	return &e->set;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Routing and answering                                                       */
+
+/*
+ * CoreDNS's server: the longest zone of the port wins; the root zone is the last
+ * resort; DS goes to the shortest (parent-most) matching zone, where the delegation
+ * would be.
+ */
+int cp_route_find(const struct cp_engine *e, uint16_t port, const uint8_t *name, size_t len,
+		  uint16_t qtype)
+{
+	int best = -1, root = -1;
+
+	for (unsigned i = 0; i < e->n_rt; i++) {
+		const struct cp_zone *z = &e->rt[i].z;
+
+		if (z->port != port)
+			continue;
+		if (z->len == 1) {
+			root = (int)i;
+			continue;
+		}
+		if (!cp_name_under(name, len, z->wire, z->len))
+			continue;
+		if (best < 0 || (qtype == CP_T_DS ? z->len < e->rt[best].z.len
+						   : z->len > e->rt[best].z.len))
+			best = (int)i;
+	}
+	if (best < 0)
+		best = root;
+	return best < 0 ? -1 : (int)e->rt[best].srv;
+}
+
+enum cp_serve cp_engine_run(struct cp_engine *e, struct cp_request *rq, struct dns_builder *b)
+{
+	int si = cp_route_find(e, rq->port, rq->qname, rq->qname_len, rq->qtype);
+	struct dns_key k = { .name_len = rq->qname_len, .qtype = rq->qtype };
+	const struct cp_server *s;
+
+	rq->srv = NULL;
+	if (si < 0 || !e->srv[si].handler) {
+		dns_builder_init(b, &k, DNS_RCODE_REFUSED);
+		return CP_ANSWERED;
+	}
+	s = &e->srv[si];
+	rq->srv = s;
+	for (unsigned i = 0; i < s->n_pl; i++) {
+		enum cp_serve r;
+
+		if (s->pl[i].ops->serve == NULL)
+			continue;
+		dns_builder_init(b, &k, 0);
+		r = s->pl[i].ops->serve(s->pl[i].inst, rq, b);
+		if (r != CP_NEXT)
+			return r;
+	}
+	dns_builder_init(b, &k, DNS_RCODE_SERVFAIL); /* end of the chain */
+	return CP_ANSWERED;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void observe(const struct cp_request *rq, const uint8_t *resp, size_t len, uint64_t t0)
+{
+	uint64_t dur = mono_ns() - t0;
+
+	if (rq->srv == NULL)
+		return;
+	for (unsigned i = 0; i < rq->srv->n_pl; i++) {
+		if (rq->srv->pl[i].ops->observe != NULL)
+			rq->srv->pl[i].ops->observe(rq->srv->pl[i].inst, rq, resp, len, dur);
+	}
+}
+
+/* Build and write the answer; a value that cannot be built is a SERVFAIL. */
+static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const struct dns_query *q)
+{
+	union {
+		struct dns_answer a;
+		uint8_t buf[CP_VAL_MAX];
+	} v;
+	int n = dns_builder_finish(b, &v.a, sizeof(v));
+
+	if (n < 0)
+		return dns_write_rcode(msg, cap, q, DNS_RCODE_SERVFAIL);
+	return dns_write_answer(msg, cap, q, &v.a, dp_monotonic_sec());
+}
+
+int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
+		     const struct cp_client *client)
+{
+	struct dns_builder b;
+	struct dns_query q;
+	struct cp_request rq;
+	uint8_t qname[DNS_MAX_NAME];
+	uint64_t t0 = mono_ns();
+	enum cp_serve r;
+	int rc = dns_parse_query(msg, len, &q), n;
+
+	if (rc == DNS_PARSE_DROP)
+		return 0;
+	if (rc != DNS_RCODE_NOERROR) {
+		n = dns_write_rcode(msg, cap, &q, rc);
+		return n < 0 ? 0 : n;
+	}
+	memcpy(qname, msg + DNS_HDR_LEN, q.qname_len);
+	dns_name_lower(qname, q.qname_len);
+	rq = (struct cp_request){
+		.engine = e, .qname = qname, .qname_len = q.qname_len, .qtype = q.qtype,
+		.port = client != NULL && client->local_port != 0 ? client->local_port : e->ports[0],
+		.q = &q, .msg = msg, .len = len, .cap = cap, .client = client,
+	};
+	r = cp_engine_run(e, &rq, &b);
+	if (r == CP_DEFERRED)
+		return client != NULL && client->done != NULL ? CP_ANSWER_DEFERRED : 0;
+	if (r != CP_ANSWERED) {
+		struct dns_key k = { .name_len = q.qname_len, .qtype = q.qtype };
+
+		dns_builder_init(&b, &k, DNS_RCODE_SERVFAIL);
+	}
+	n = write_built(&b, msg, cap, &q);
+	if (n < 0)
+		return 0;
+	observe(&rq, msg, (size_t)n, t0);
+	return n;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Periodic work, readiness, hosts edits                                       */
+
+void cp_engine_wake(struct cp_engine *e)
+{
+	uint64_t one = 1;
+
+	if (e->wake_fd >= 0 && write(e->wake_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is already non-zero, the runtime will wake anyway */
+	}
+}
+
+int cp_engine_wake_fd(const struct cp_engine *e)
+{
+	return e->wake_fd;
+}
+
+int cp_engine_tick(struct cp_engine *e, const struct cp_sink *sink, uint64_t now_ms)
+{
+	struct cp_tick t = { .e = e, .sink = sink };
+	uint64_t drain;
+	int need = 0, err = 0;
+
+	if (e->wake_fd >= 0 && read(e->wake_fd, &drain, sizeof(drain)) < 0) {
+		/* EAGAIN: nothing was signalled */
+	}
+	if (e->need_sync) {
+		e->need_sync = false;
+		need = 1;
+	}
+	for (unsigned s = 0; s < e->n_srv; s++) {
+		for (unsigned p = 0; p < e->srv[s].n_pl; p++) {
+			const struct cp_pinst *pi = &e->srv[s].pl[p];
+			int r;
+
+			if (pi->ops->tick == NULL)
+				continue;
+			r = pi->ops->tick(pi->inst, &t, now_ms);
+			if (r > 0)
+				need = 1;
+			else if (r < 0 && err == 0)
+				err = r;
+		}
+	}
+	return need ? 1 : err;
+}
+
+/* Is @p name an item of the comma-separated @p list? (each plugin is named once) */
+static bool list_has(const char *list, const char *name, size_t nl)
+{
+	for (const char *p = list; (p = strstr(p, name)) != NULL; p += nl) {
+		if ((p == list || p[-1] == ',') && (p[nl] == ',' || p[nl] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+int cp_engine_ready(const struct cp_engine *e, char *buf, size_t cap)
+{
+	size_t o = 0;
+	int ready = 1;
+
+	if (cap > 0)
+		buf[0] = '\0';
+	for (unsigned s = 0; s < e->n_srv; s++) {
+		for (unsigned p = 0; p < e->srv[s].n_pl; p++) {
+			const struct cp_pinst *pi = &e->srv[s].pl[p];
+			const char *name = pi->ops->name;
+			size_t nl = strlen(name);
+
+			if (pi->ops->ready == NULL || pi->ops->ready(pi->inst))
+				continue;
+			ready = 0;
+			if (buf == NULL || cap == 0 || list_has(buf, name, nl))
+				continue;
+			o += (size_t)snprintf(buf + o, o < cap ? cap - o : 0, "%s%s", o ? "," : "", name);
+			if (o >= cap)
+				o = cap - 1;
+		}
+	}
+	return ready;
+}
+
+int cp_engine_hosts_edit(struct cp_engine *e, int add, const char *name, const char *addr,
+			 char *err, size_t errlen)
+{
+	const struct cp_plugin_ops *hosts = cp_hosts_plugin();
+
+	for (unsigned s = 0; s < e->n_srv; s++) {
+		for (unsigned p = 0; p < e->srv[s].n_pl; p++) {
+			const struct cp_pinst *pi = &e->srv[s].pl[p];
+			int rc;
+
+			if (pi->ops != hosts || !hosts_plugin_has_file(pi->inst))
+				continue;
+			rc = hosts_plugin_edit(pi->inst, add != 0, name, addr, err, errlen);
+			if (rc == 0)
+				e->need_sync = true;
+			return rc;
+		}
+	}
+	snprintf(err, errlen, "no hosts plugin with a FILE argument in the Corefile");
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Metrics                                                                     */
+
+static size_t put(char *buf, size_t cap, size_t o, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static size_t put(char *buf, size_t cap, size_t o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o >= cap)
+		return o;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + o, cap - o, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return o;
+	return (size_t)n < cap - o ? o + (size_t)n : cap;
+}
+
+/* coredns_plugin_enabled: per listen address, zone and handler of blocks with prometheus. */
+static size_t plugin_enabled(const struct cp_engine *e, char *buf, size_t cap, size_t o)
+{
+	o = put(buf, cap, o,
+		"# HELP coredns_plugin_enabled A metric that indicates whether a plugin is enabled on per server and zone basis.\n"
+		"# TYPE coredns_plugin_enabled gauge\n");
+	for (unsigned s = 0; s < e->n_srv; s++) {
+		const struct cp_server *sv = &e->srv[s];
+
+		for (unsigned z = 0; sv->metrics && z < sv->n_zones; z++) {
+			unsigned nh = e->set.n_bind ? e->set.n_bind : 1;
+			char zone[1024];
+
+			cp_name_text(sv->zones[z].wire, sv->zones[z].len, zone, sizeof(zone));
+			for (unsigned h = 0; h < nh; h++) {
+				const char *host = e->set.n_bind ? e->set.bind[h] : "";
+				bool v6 = strchr(host, ':') != NULL;
+
+				for (unsigned p = 0; p < sv->n_pl; p++) {
+					if (!(sv->pl[p].ops->flags & CP_PLUGIN_HANDLER))
+						continue;
+					o = put(buf, cap, o,
+						"coredns_plugin_enabled{name=\"%s\",server=\"dns://%s%s%s:%u\",view=\"\",zone=\"%s\"} 1\n",
+						sv->pl[p].ops->name, v6 ? "[" : "", host, v6 ? "]" : "",
+						sv->zones[z].port, zone);
+				}
+			}
+		}
+	}
+	return o;
+}
+
+size_t cp_engine_metrics(const struct cp_engine *e, char *buf, size_t cap)
+{
+	const struct cp_plugin_reg *reg = cp_plugin_registry();
+	void **inst = calloc(e->n_srv + 1, sizeof(*inst));
+	size_t o = 0;
+
+	if (cap == 0 || inst == NULL) {
+		free(inst);
+		return 0;
+	}
+	o = put(buf, cap, o,
+		"# HELP coredns_build_info A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.\n"
+		"# TYPE coredns_build_info gauge\n"
+		"coredns_build_info{goversion=\"none (dpdns, C11)\",revision=\"\",version=\"%s\"} 1\n",
+		DPDNS_VERSION);
+	o = plugin_enabled(e, buf, cap, o);
+	for (unsigned r = 0; reg[r].name != NULL; r++) {
+		const struct cp_plugin_ops *ops = reg[r].ops ? reg[r].ops() : NULL;
+		unsigned n = 0;
+
+		if (ops == NULL || ops->metrics == NULL)
+			continue;
+		for (unsigned s = 0; s < e->n_srv; s++) {
+			for (unsigned p = 0; p < e->srv[s].n_pl; p++) {
+				if (e->srv[s].pl[p].ops == ops)
+					inst[n++] = e->srv[s].pl[p].inst;
+			}
+		}
+		if (n > 0 && o < cap)
+			o += ops->metrics(inst, n, buf + o, cap - o);
+	}
+	free(inst);
+	if (o >= cap)
+		o = cap - 1;
+	buf[o] = '\0';
+	return o;
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns control plane - the engine's plugin interface (engine-internal, not an ABI).
+ *
+ * Adding a plugin = one module that fills a struct cp_plugin_ops, plus one line in the
+ * registry (plugins.c: cp_plugin_registry). The registry is in CoreDNS's plugin.cfg
+ * order, which is the order a server block's chain runs in, whatever the Corefile order.
+ *
+ * How answers reach the fast path: a plugin never writes table entries itself. During a
+ * sync it offers the names it holds data for (cp_sync_name); the engine then evaluates
+ * every (name, type) the fast path could be asked through the real routing and chain in
+ * static mode (cp_request.sync), and publishes only answers that are static and equal
+ * on every configured port. For names it holds no data for, a plugin describes what it
+ * does (cp_plugin_ops.outcome); the engine publishes a zone's miss answer only when the
+ * whole chain is certain of it. So the fast path and cp_engine_answer() cannot disagree
+ * as long as serve(), types and outcome() tell the truth.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+#include "engine.h"
+
+struct cf_line;
+struct cf_token;
+struct cp_server;
+struct cp_sync;
+struct cp_tick;
+
+/* ------------------------------------------------------------------------- */
+/* Zones                                                                       */
+
+/** A zone (server block key, plugin ZONES argument): lower-case wire name and port. */
+struct cp_zone {
+	uint8_t wire[DNS_MAX_NAME];
+	uint16_t len;
+	uint16_t port;          /**< 0 when the text had none (plugin arguments) */
+};
+
+#define CP_ZONE_EXPAND_MAX 128 /**< zones one CIDR key can expand to (IPv4 /n: 2^(8-n%8)) */
+
+/**
+ * Parse "[dns://]ZONE[:PORT]": "." is the root, a CIDR ("10.0.0.0/8", "2001:db8::/32")
+ * becomes its reverse zones (one when octet/nibble aligned, else each covered zone at the
+ * next boundary). Names are lower-cased.
+ * @return number of zones written to @p out (<= @p max), or -EINVAL with a reason in
+ *         @p why ("unsupported scheme", "invalid port", ...).
+ */
+int cp_zone_parse(const char *text, struct cp_zone *out, unsigned max, char *why, size_t whylen);
+
+/** @return true when wire name @p name equals @p zone or lies below it. */
+bool cp_name_under(const uint8_t *name, size_t len, const uint8_t *zone, size_t zlen);
+
+/** @return index of the longest zone of @p z[0..n) that @p name is under, or -1. */
+int cp_zone_match(const struct cp_zone *z, unsigned n, const uint8_t *name, size_t len);
+
+/** Presentation form of a wire name, with the trailing dot ("." for the root). */
+void cp_name_text(const uint8_t *wire, size_t len, char *out, size_t cap);
+
+/* ------------------------------------------------------------------------- */
+/* Setup                                                                       */
+
+/** What a plugin's setup gets: one server block's occurrences of its directive. */
+struct cp_setup {
+	struct cp_engine *engine;
+	struct cp_settings *settings; /**< process-wide settings (health, reload, bind...) */
+	const struct cp_zone *zones;  /**< the block's zones: the default ZONES of a plugin */
+	unsigned n_zones;
+	unsigned block;               /**< index of the server block in the Corefile */
+	const char *dir;              /**< directory of the Corefile (relative FILE paths) */
+	const char *name;             /**< the directive */
+	char *err;
+	size_t errlen;
+};
+
+/** Write "FILE:LINE: DIRECTIVE: message" to s->err. @return -EINVAL */
+int cp_setup_err(struct cp_setup *s, const struct cf_token *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** Go time.ParseDuration syntax ("300ms", "1.5h", "1h30m", "0"). @return 0 or -EINVAL */
+int cp_parse_duration(const char *s, int64_t *ns);
+/** Unsigned decimal within [min, max]. @return 0 or -EINVAL */
+int cp_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+/** "host:port" as Go's net.SplitHostPort takes it, numeric port. @return 0 or -EINVAL */
+int cp_parse_hostport(const char *s);
+/** Parse ZONES arguments (tokens @p t[0..n)) into a malloc'd array. @return count or -errno */
+int cp_setup_zones(struct cp_setup *s, const struct cf_token *t, unsigned n,
+		   struct cp_zone **out);
+
+/* ------------------------------------------------------------------------- */
+/* Answering                                                                   */
+
+enum cp_serve {
+	CP_NEXT = 0,   /**< not mine: the next plugin of the chain (end of chain: SERVFAIL) */
+	CP_ANSWERED,   /**< the builder holds the answer: flags/rcode and records */
+	CP_DYNAMIC,    /**< sync mode only: the answer depends on time, upstreams, clients */
+	CP_DEFERRED,   /**< answer mode only, client->done set: answered later via client->done */
+};
+
+/** One question on its way through a server block's chain. */
+struct cp_request {
+	struct cp_engine *engine;
+	const struct cp_server *srv;  /**< block the routing chose */
+	const uint8_t *qname;         /**< lower-case wire name */
+	uint16_t qname_len;
+	uint16_t qtype;
+	uint16_t port;
+	bool sync;                    /**< static evaluation for the table: no side effects */
+	/* Answer mode only (sync == false). */
+	const struct dns_query *q;
+	const uint8_t *msg;           /**< the query as received (question case preserved) */
+	size_t len;
+	size_t cap;
+	const struct cp_client *client;
+};
+
+/** Names at or under @c zone on @c port, except those at or under a zone of @c excl. */
+struct cp_region {
+	const uint8_t *zone;
+	uint16_t zone_len;
+	uint16_t port;
+	const struct cp_zone *excl;
+	unsigned n_excl;
+};
+
+#define CP_OUT_MAX     4
+#define CP_OUT_VAL_MAX 512
+
+/** What a plugin does with the names of a region it holds no data for (any type). */
+struct cp_outcome {
+	bool next;      /**< some of them go to the next plugin */
+	bool dynamic;   /**< some answers are not static (or did not fit here) */
+	unsigned n;
+	uint16_t size[CP_OUT_MAX];
+	uint8_t val[CP_OUT_MAX][CP_OUT_VAL_MAX]; /**< struct dns_answer images */
+};
+
+/** Add "answers with no records and these header bits" (e.g. DNS_RCODE_SERVFAIL). */
+void cp_outcome_flags(struct cp_outcome *o, uint16_t flags);
+/**
+ * Add a static answer built for no particular question (dns_builder_init(b, NULL, ...)):
+ * owners must be explicit names, never DNS_OWNER_QNAME.
+ */
+void cp_outcome_value(struct cp_outcome *o, const struct dns_builder *b);
+
+/* ------------------------------------------------------------------------- */
+/* Table contents                                                              */
+
+/**
+ * Offer a lower-case wire name this plugin holds data for. The engine evaluates its
+ * answers for every type some plugin treats specially (cp_plugin_ops.types), DS, and
+ * one ordinary type, through the whole configuration, and publishes them.
+ * @return 0 or negative errno from the sink.
+ */
+int cp_sync_name(struct cp_sync *s, const uint8_t *name, size_t len);
+
+/**
+ * From tick: re-evaluate one name and put/del its entries right away.
+ * @return 0, 1 when a full cp_engine_sync is needed instead, or negative errno.
+ */
+int cp_tick_name(struct cp_tick *t, const uint8_t *name, size_t len);
+
+/** Make cp_engine_wake_fd() readable (from any thread): the runtime then ticks soon. */
+void cp_engine_wake(struct cp_engine *e);
+
+/* ------------------------------------------------------------------------- */
+/* The plugin                                                                  */
+
+#define CP_PLUGIN_HANDLER 0x1 /**< a CoreDNS handler: a block without one answers REFUSED */
+#define CP_PLUGIN_MULTI   0x2 /**< may appear more than once in a block (log, bind) */
+
+struct cp_plugin_ops {
+	const char *name;
+	unsigned flags;
+	/** Parse every occurrence (@p lines[0..n)) in one block into an instance. @return 0/-errno */
+	int (*setup)(struct cp_setup *s, const struct cf_line *const *lines, unsigned n,
+		     void **inst);
+	void (*free)(void *inst);
+	/** After every block's setup: checks across blocks (@p inst: its instances, block
+	 *  order; @p n_blocks: blocks in the Corefile). s->zones is NULL here. @return 0/-errno */
+	int (*finish)(struct cp_setup *s, void *const *inst, unsigned n, unsigned n_blocks);
+	/**
+	 * Answer or pass. NULL for plugins that never answer. In sync mode it must not
+	 * depend on anything but the question and its data, else return CP_DYNAMIC.
+	 */
+	enum cp_serve (*serve)(void *inst, const struct cp_request *rq, struct dns_builder *b);
+	/** 0-terminated types it answers differently from an arbitrary other type. */
+	const uint16_t *types;
+	/** Required with serve: outcomes for names of @p r it holds no data for. */
+	void (*outcome)(void *inst, const struct cp_region *r, struct cp_outcome *o);
+	/** Offer its names with cp_sync_name(). */
+	int (*sync)(void *inst, struct cp_sync *s);
+	/** Periodic work. @return 1 when its data changed (full sync), 0, or -errno. */
+	int (*tick)(void *inst, struct cp_tick *t, uint64_t now_ms);
+	/** @return 1 when ready (NULL: always). */
+	int (*ready)(const void *inst);
+	/** Called after the control plane answered a query routed to its block (log). */
+	void (*observe)(void *inst, const struct cp_request *rq, const uint8_t *resp, size_t len,
+			uint64_t dur_ns);
+	/** Prometheus text for all instances (block order), once per scrape. @return bytes */
+	size_t (*metrics)(void *const *inst, unsigned n, char *buf, size_t cap);
+};
+
+/** One registry line: directive name -> ops (NULL ops: a CoreDNS plugin dpdns lacks). */
+struct cp_plugin_reg {
+	const char *name;
+	const struct cp_plugin_ops *(*ops)(void);
+};
+
+/** @return the registry in plugin.cfg order, terminated by a NULL name. */
+const struct cp_plugin_reg *cp_plugin_registry(void);
+
+/* Plugins of this tree. */
+const struct cp_plugin_ops *cp_hosts_plugin(void);
+const struct cp_plugin_ops *cp_errors_plugin(void);
+const struct cp_plugin_ops *cp_log_plugin(void);
+const struct cp_plugin_ops *cp_health_plugin(void);
+const struct cp_plugin_ops *cp_ready_plugin(void);
+const struct cp_plugin_ops *cp_prometheus_plugin(void);
+const struct cp_plugin_ops *cp_reload_plugin(void);
+const struct cp_plugin_ops *cp_bind_plugin(void);
+
+/** Log a line the way CoreDNS does: "[LEVEL] plugin/NAME: message" on stderr. */
+void cp_plog(const char *level, const char *plugin, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
