@@ -604,12 +604,6 @@ static int start(struct cp_rt *rt, const struct cp_args *a)
 {
 	char err[1024];
 
-	rt->engine = cp_engine_load(a->corefile, err, sizeof(err));
-	if (rt->engine == NULL) {
-		fprintf(stderr, "dpdns-controlplane: %s\n", err);
-		return -EINVAL;
-	}
-	rt->corefile_hash = file_hash(a->corefile);
 	rt->table = cp_table_create(rt->hash, rt->qsbr, rt->state);
 	rt->miss = cp_miss_create(rt);
 	rt->dns = cp_dnssrv_create(rt);
@@ -698,9 +692,9 @@ int main(int argc, char **argv)
 	static struct cp_rt rt;
 	struct cp_args a = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
-	char path[512];
+	char path[512], err[1024];
 	int32_t old_fp;
-	int ret;
+	int ret = 0;
 
 	if (split_args(argc, argv, &a) < 0) {
 		usage(stderr, argv[0]);
@@ -708,6 +702,13 @@ int main(int argc, char **argv)
 	}
 	snprintf(rt.corefile, sizeof(rt.corefile), "%s", a.corefile);
 	snprintf(rt.ctl_path, sizeof(rt.ctl_path), "%s", a.ctl_path);
+	/* The configuration first: its errors do not depend on the fast path. */
+	rt.corefile_hash = file_hash(a.corefile);
+	rt.engine = cp_engine_load(a.corefile, err, sizeof(err));
+	if (rt.engine == NULL) {
+		fprintf(stderr, "dpdns-controlplane: %s\n", err);
+		return 1;
+	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -717,18 +718,20 @@ int main(int argc, char **argv)
 
 		unsetenv(REATTACH_ENV);
 		if (!wait_primary(&a, prev_fp, path, sizeof(path)))
-			return 0;
+			goto out_engine;
 	} else if (!primary_alive(a.prefix, path, sizeof(path))) {
 		fprintf(stderr, "dpdns-controlplane: no fast path (DPDK primary process) is running "
 			"with --file-prefix %s (%s is not locked). Start dpdns-fastpath first and "
 			"pass the same --file-prefix.\n", a.prefix, path);
-		return 1;
+		ret = -ENOENT;
+		goto out_engine;
 	}
 	if (!wait_initialised(a.prefix))
-		return 0;
+		goto out_engine;
 	if (rte_eal_init(a.eal_argc, a.eal_argv) < 0) {
 		fprintf(stderr, "dpdns-controlplane: EAL init failed: %s\n", rte_strerror(rte_errno));
-		return 1;
+		ret = -EIO;
+		goto out_engine;
 	}
 	rt.start_unix = (uint64_t)time(NULL);
 	rt.start_ms = cp_mono_ms();
@@ -744,6 +747,11 @@ int main(int argc, char **argv)
 	rte_eal_cleanup();
 	if (ret == -EPIPE)
 		reattach_later(old_fp, argv);
+	free(a.eal_argv);
+	return ret == 0 ? 0 : 1;
+
+out_engine:
+	cp_engine_free(rt.engine);
 	free(a.eal_argv);
 	return ret == 0 ? 0 : 1;
 }
