@@ -49,12 +49,22 @@ static int fp_port_configure(uint16_t port, uint16_t nq, struct rte_eth_conf *co
 	}
 	memset(conf, 0, sizeof(*conf));
 	if (nq > 1) {
-		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf->rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_UDP & di.flow_type_rss_offloads;
-		if (conf->rx_adv_conf.rss_conf.rss_hf == 0) {
-			conf->rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP &
-							    di.flow_type_rss_offloads;
-			RTE_LOG(WARNING, DPDNS, "port %u: no UDP RSS, spreading by IP only\n", port);
+		uint64_t hf = RTE_ETH_RSS_UDP & di.flow_type_rss_offloads;
+
+		if (hf == 0) {
+			hf = RTE_ETH_RSS_IP & di.flow_type_rss_offloads;
+			if (hf != 0)
+				RTE_LOG(WARNING, DPDNS, "port %u: no UDP RSS, spreading by IP only\n",
+					port);
+		}
+		/* Software ports (AF_PACKET fanout, AF_XDP on the kernel's queues) spread
+		 * frames themselves and offer no RSS to configure. */
+		if (hf != 0) {
+			conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			conf->rx_adv_conf.rss_conf.rss_hf = hf;
+		} else {
+			RTE_LOG(INFO, DPDNS, "port %u: no RSS to configure, the device spreads "
+				"frames itself\n", port);
 		}
 	}
 	caps->rx_csum = (di.rx_offload_capa & rx_cs) == rx_cs;
