@@ -19,9 +19,9 @@ assert_answer "AAAA over IPv6 after flush" NOERROR '^qr aa rd$' 1 2001:db8::10
 n4=$(in_client ip neigh show "$S4" dev dpdns-veth1)
 n6=$(in_client ip neigh show "$S6" dev dpdns-veth1)
 check_re "ARP entry for $S4 has the fast path's MAC" "lladdr $FP_MAC " "$n4"
-check_re "ARP entry usable" '(REACHABLE|STALE|DELAY)$' "$n4"
+check_re "ARP entry usable" "(REACHABLE|STALE|DELAY) *\$" "$n4"
 check_re "NDP entry for $S6 has the fast path's MAC" "lladdr $FP_MAC " "$n6"
-check_re "NDP entry usable" '(REACHABLE|STALE|DELAY)$' "$n6"
+check_re "NDP entry usable" "(REACHABLE|STALE|DELAY) *\$" "$n6"
 
 out=$(in_client ping -n -c 3 -i 0.2 -W 1 "$S4" 2>&1)
 check_re "ping $S4: 3 replies" ' 3 received' "$out"
