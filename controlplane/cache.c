@@ -568,8 +568,8 @@ static uint32_t norm_cap(unsigned long v)
 
 static int arg_err(struct cp_setup *s, const struct cf_line *l)
 {
-	return cp_setup_err(s, &l->tok[0], "wrong argument count or unexpected line ending after "
-			    "'%s'", l->tok[l->n_tok - 1].text);
+	return cp_setup_err(s, &l->tok[0], "%s: wrong argument count or unexpected line ending "
+			    "after '%s'", l->tok[0].text, l->tok[l->n_tok - 1].text);
 }
 
 static int opt_u32(struct cp_setup *s, const struct cf_token *t, unsigned long min,

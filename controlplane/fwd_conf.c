@@ -299,8 +299,9 @@ struct tls_args {
 
 static int arg_err(const struct cf_line *l, char *err, size_t errlen)
 {
-	return cf_errf(err, errlen, &l->tok[0], "forward: wrong argument count or unexpected "
-		       "line ending after '%s'", l->tok[l->n_tok - 1].text);
+	return cf_errf(err, errlen, &l->tok[0], "forward: %s: wrong argument count or "
+		       "unexpected line ending after '%s'", l->tok[0].text,
+		       l->tok[l->n_tok - 1].text);
 }
 
 static int opt_rcodes(const struct cf_line *l, uint32_t *mask, bool failover, char *err,

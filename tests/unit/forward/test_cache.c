@@ -246,7 +246,7 @@ static void test_serve_stale(void)
 	CHECK_EQ(drv_query(&d, "stale.example.test", DNS_T_A, NULL, &r), DNS_RCODE_NOERROR);
 	CHECK(r.deferred);
 	CHECK(all_ttl(&r, 0));
-	CHECK(r.ms >= 4000);
+	CHECK(r.ms >= 400); /* refused, retried, then given up (marked down) */
 	drv_free(&d);
 }
 
