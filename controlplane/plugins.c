@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "corefile.h"
+#include "forward.h"
 #include "plugin.h"
 
 /*
@@ -33,12 +35,12 @@ static const struct cp_plugin_reg registry[] = {
 	{ "prometheus", cp_prometheus_plugin }, { "errors", cp_errors_plugin },
 	{ "log", cp_log_plugin }, { "dnstap", NULL }, { "local", NULL }, { "dns64", NULL },
 	{ "acl", NULL }, { "any", NULL }, { "chaos", NULL }, { "loadbalance", NULL },
-	{ "tsig", NULL }, { "cache", NULL }, { "rewrite", NULL }, { "header", NULL },
+	{ "tsig", NULL }, { "cache", cp_cache_plugin }, { "rewrite", NULL }, { "header", NULL },
 	{ "dnssec", NULL }, { "autopath", NULL }, { "minimal", NULL }, { "template", NULL },
 	{ "transfer", NULL }, { "hosts", cp_hosts_plugin }, { "route53", NULL },
 	{ "azure", NULL }, { "clouddns", NULL }, { "k8s_external", NULL },
 	{ "kubernetes", NULL }, { "file", NULL }, { "auto", NULL }, { "secondary", NULL },
-	{ "etcd", NULL }, { "loop", NULL }, { "forward", NULL }, { "grpc", NULL },
+	{ "etcd", NULL }, { "loop", NULL }, { "forward", cp_forward_plugin }, { "grpc", NULL },
 	{ "erratic", NULL }, { "whoami", NULL }, { "on", NULL }, { "sign", NULL },
 	{ "view", NULL },
 	{ NULL, NULL },
