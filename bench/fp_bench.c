@@ -202,12 +202,13 @@ static double cpu_seconds(void)
 static void run_scenario(struct bench *b, enum scenario sc, double *ns_per_q)
 {
 	uint64_t hz = rte_get_tsc_hz(), start, end, deadline, q = 0, replies = 0;
-	uint64_t missed0 = b->w->cnt->missed;
+	uint64_t missed0;
 	uint32_t pos = 0;
 	double cpu0, cpu_ns;
 
 	for (int i = 0; i < 1000; i++) /* warm caches and the pool */
 		one_burst(b, sc, &pos);
+	missed0 = b->w->cnt->missed;
 	cpu0 = cpu_seconds();
 	start = rte_rdtsc();
 	deadline = start + (uint64_t)(b->seconds * (double)hz);
