@@ -729,7 +729,8 @@ int main(int argc, char **argv)
 	if (!wait_initialised(a.prefix))
 		goto out_engine;
 	if (rte_eal_init(a.eal_argc, a.eal_argv) < 0) {
-		fprintf(stderr, "dpdns-controlplane: EAL init failed: %s\n", rte_strerror(rte_errno));
+		fprintf(stderr, "dpdns-controlplane: EAL init failed: %s\n",
+			rte_errno != 0 ? rte_strerror(rte_errno) : "see the EAL messages above");
 		ret = -EIO;
 		goto out_engine;
 	}
