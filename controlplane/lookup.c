@@ -287,6 +287,7 @@ static bool name_under(const uint8_t *name, unsigned nlen, const uint8_t *zone, 
 static const struct dns_answer *fp_decide(struct cp_rt *rt, const struct dns_query *q,
 					  const char **source, const char **reason, json_t *obj)
 {
+	uint32_t now = __atomic_load_n(&rt->state->now, __ATOMIC_RELAXED);
 	const struct dp_zoneset *zs;
 	struct dns_key k;
 	void *data = NULL;
@@ -299,7 +300,6 @@ static const struct dns_answer *fp_decide(struct cp_rt *rt, const struct dns_que
 		return *reason = "type the fast path does not answer", NULL;
 	if (rte_hash_lookup_with_hash_data(rt->hash, &q->key, q->hash, &data) >= 0) {
 		const struct dns_answer *a = data;
-		uint32_t now = __atomic_load_n(&rt->state->now, __ATOMIC_RELAXED);
 
 		if (a->expire != 0 && a->expire <= now)
 			return *reason = "cache entry expired", NULL;
@@ -308,8 +308,13 @@ static const struct dns_answer *fp_decide(struct cp_rt *rt, const struct dns_que
 	k = q->key;
 	k.qtype = DNS_KEY_T_EXISTS;
 	if (rte_hash_lookup_with_hash_data(rt->hash, &k, dns_hash_mix(q->name_hash, 0),
-					   &data) >= 0)
-		return *source = "exists marker (NODATA)", data;
+					   &data) >= 0) {
+		const struct dns_answer *a = data;
+
+		if (a->expire != 0 && a->expire <= now)
+			return *reason = "cache entry (exists marker) expired", NULL;
+		return *source = "exists marker (NODATA)", a;
+	}
 	zs = __atomic_load_n(&rt->state->zones, __ATOMIC_ACQUIRE);
 	for (i = 0; zs != NULL && i < zs->n_zones; i++) {
 		const struct dp_zone *z = &zs->zones[i];
