@@ -658,13 +658,21 @@ static void stop(struct cp_rt *rt, bool fp_gone)
  */
 static void reattach_later(int32_t old_fp, char **argv)
 {
-	char pid[16];
+	char pid[16], exe[4096];
+	ssize_t n;
 
 	snprintf(pid, sizeof(pid), "%d", old_fp);
 	setenv(REATTACH_ENV, pid, 1);
 	/* The EAL's descriptors (runtime files with their locks, the tap's queues) are not
 	 * close-on-exec. */
 	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+	/* By its real path: the process name (comm) comes from it, and tools find the
+	 * control plane by name. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		execv(exe, argv);
+	}
 	execv("/proc/self/exe", argv);
 	cp_log("FATAL", "re-exec failed: %s", strerror(errno));
 }
