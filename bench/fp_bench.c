@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -270,6 +271,7 @@ static int setup(struct bench *b)
 	if (ret < 0)
 		return ret;
 	memcpy(b->shm.state->mac, server_mac, 6);
+	b->shm.state->cp_pid = (int32_t)getpid(); /* the bench plays the control plane */
 	b->w = rte_zmalloc("bench_worker", sizeof(*b->w), RTE_CACHE_LINE_SIZE);
 	if (b->w == NULL)
 		return -ENOMEM;

@@ -81,8 +81,13 @@ static void fp_miss_flush(struct fp_worker *w, struct fp_misses *ms)
 
 	if (ms->n == 0)
 		return;
-	done = rte_ring_mp_enqueue_burst_elem(w->miss_ring, ms->el, sizeof(struct dp_miss),
-					      ms->n, NULL);
+	/* No control plane attached: queueing would only hand it stale queries (and hold
+	 * mbufs) when one attaches; count them as dropped for a full ring instead. */
+	if (__atomic_load_n(&w->state->cp_pid, __ATOMIC_RELAXED) == 0)
+		done = 0;
+	else
+		done = rte_ring_mp_enqueue_burst_elem(w->miss_ring, ms->el,
+						      sizeof(struct dp_miss), ms->n, NULL);
 	w->cnt->missed += done;
 	for (unsigned int i = done; i < ms->n; i++) {
 		w->cnt->drop[DP_DROP_MISS_FULL]++;

@@ -70,6 +70,7 @@ int ft_env_setup(struct ft_env *e, uint32_t table_size, uint32_t mbufs)
 		return ret;
 	memcpy(e->shm.state->mac, ft_server_mac, 6);
 	e->shm.state->now = 1000;
+	e->shm.state->cp_pid = (int32_t)getpid(); /* misses are queued only with a control plane */
 	e->w = rte_zmalloc("ft_worker", sizeof(*e->w), RTE_CACHE_LINE_SIZE);
 	if (e->w == NULL) {
 		fp_shm_destroy(&e->shm);

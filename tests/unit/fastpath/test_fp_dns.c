@@ -277,6 +277,17 @@ static void case_miss_full(struct ft_env *e)
 		rte_pktmbuf_free(el.mbuf);
 }
 
+static void case_no_control_plane(struct ft_env *e)
+{
+	int32_t pid = e->shm.state->cp_pid;
+
+	__atomic_store_n(&e->shm.state->cp_pid, 0, __ATOMIC_RELAXED);
+	ft_expect_drop(e, "miss without a control plane",
+		       ft_query(e, &v4, "nope.example.com", DNS_T_A, 0), DP_DROP_MISS_FULL);
+	FT_EQ(rte_ring_count(e->shm.miss), 0);
+	__atomic_store_n(&e->shm.state->cp_pid, pid, __ATOMIC_RELAXED);
+}
+
 static void case_dns_ports(struct ft_env *e)
 {
 	struct ft_frame f = { .dport = 5353 };
@@ -341,6 +352,7 @@ void ft_cases_dns(struct ft_env *e)
 	bad_reply(e, "reply longer than max_len", 513, false);
 	bad_reply(e, "reply without mbuf", 40, true);
 	case_miss_full(e);
+	case_no_control_plane(e);
 	case_dns_ports(e);
 	case_mixed_burst(e);
 }
