@@ -1482,3 +1482,73 @@ int k8s_render_zone_nx(const struct k8s_synth *s, int zone, uint8_t **buf, size_
 	free(v.rr);
 	return rc;
 }
+
+/* ------------------------------------------------------------------------- */
+/* Into a dns_builder (the engine's answer path)                               */
+
+static int build_rr(const struct k8s_synth *s, const struct k8s_answer *a, const struct k8s_rr *rr,
+		    struct dns_builder *b)
+{
+	const char *owner = rr->owner == K8S_OWNER_QNAME ? DNS_OWNER_QNAME :
+			    k8s_answer_str(a, rr->owner);
+	enum dns_section sec = (enum dns_section)rr->sec;
+
+	switch (rr->type) {
+	case DNS_T_A:
+	case DNS_T_AAAA:
+		return dns_builder_add_addr(b, sec, owner, rr->ttl, rr->d.addr.a,
+					    rr->type == DNS_T_A ? AF_INET : AF_INET6);
+	case DNS_T_CNAME:
+	case DNS_T_PTR:
+	case DNS_T_NS:
+		return dns_builder_add_name(b, sec, owner, rr->type, rr->ttl,
+					    k8s_answer_str(a, rr->d.name));
+	case DNS_T_TXT:
+		return dns_builder_add_txt(b, sec, owner, rr->ttl, k8s_answer_str(a, rr->d.name));
+	case DNS_T_SRV:
+		return dns_builder_add_srv(b, sec, owner, rr->ttl, rr->d.srv.prio, rr->d.srv.weight,
+					   rr->d.srv.port, k8s_answer_str(a, rr->d.srv.target));
+	case DNS_T_SOA:
+		return k8s_build_soa(s, a->zone, sec, owner, b);
+	default:
+		return -EINVAL;
+	}
+}
+
+int k8s_build_soa(const struct k8s_synth *s, int zone, enum dns_section sec, const char *owner,
+		  struct dns_builder *b)
+{
+	const struct k8s_zone *z = &s->cfg->zones[zone];
+	char mname[DNS_MAX_NAME * 4 + 16], rname[DNS_MAX_NAME * 4 + 16];
+	uint32_t ttl = s->cfg->ttl < 300 ? s->cfg->ttl : 300;
+
+	compose(mname, sizeof(mname), "ns.dns", z);
+	compose(rname, sizeof(rname), "hostmaster", z);
+	return dns_builder_add_soa(b, sec, owner != NULL ? owner : DNS_OWNER_QNAME, ttl, mname,
+				   rname, s->serial, 7200, 1800, 86400, s->cfg->ttl);
+}
+
+int k8s_build(const struct k8s_synth *s, const struct k8s_answer *a, struct dns_builder *b,
+	      bool partial)
+{
+	if (a->rc == K8S_RC_FALLTHROUGH || a->rc == K8S_RC_NOTOURS)
+		return -EINVAL;
+	b->flags = rc_flags(a->rc);
+	for (int sec = DNS_SEC_ANSWER; sec <= DNS_SEC_ADDITIONAL && a->rc == K8S_RC_ANSWER; sec++) {
+		for (unsigned i = 0; i < a->n; i++) {
+			if (a->rr[i].sec != sec)
+				continue;
+			if (build_rr(s, a, &a->rr[i], b) == 0)
+				continue;
+			/* A record that does not fit is not committed by the builder: with
+			 * @p partial the answer keeps what fits (the rest is dropped). */
+			if (!partial || b->err != -ENOSPC)
+				return b->err != 0 ? b->err : -EINVAL;
+			b->err = 0;
+			return 0;
+		}
+	}
+	if (a->rc == K8S_RC_NODATA || a->rc == K8S_RC_NXDOMAIN || a->rc == K8S_RC_SERVFAIL)
+		return k8s_build_soa(s, a->zone, DNS_SEC_AUTHORITY, s->cfg->zones[a->zone].name, b);
+	return 0;
+}

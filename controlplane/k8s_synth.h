@@ -116,6 +116,20 @@ int k8s_synth_answer(const struct k8s_synth *s, const uint8_t *qname, size_t qle
 int k8s_render(const struct k8s_synth *s, const struct k8s_answer *a, uint16_t qname_len,
 	       uint8_t **buf, size_t *cap);
 
+/**
+ * Put @p a into @p b (records, header flags; negative answers get the zone's SOA in
+ * authority). A dns_builder holds DNS_ANS_MAX_TTL records / DNS_BUILD_MAX bytes: with
+ * @p partial what does not fit is dropped, else that is -ENOSPC.
+ * @return 0 or negative errno (-EINVAL for FALLTHROUGH / NOTOURS).
+ */
+int k8s_build(const struct k8s_synth *s, const struct k8s_answer *a, struct dns_builder *b,
+	      bool partial);
+
+/** Add zone @p zone's SOA (TTL min(ttl, 300), minimum ttl) owned by @p owner (NULL: the
+ *  question). @return 0 or negative errno */
+int k8s_build_soa(const struct k8s_synth *s, int zone, enum dns_section sec, const char *owner,
+		  struct dns_builder *b);
+
 /** The fast path's answer for misses under zone @p zone: NXDOMAIN + SOA. @return size or -errno */
 int k8s_render_zone_nx(const struct k8s_synth *s, int zone, uint8_t **buf, size_t *cap);
 
