@@ -412,26 +412,35 @@ const struct t_entry *t_sink_get(const struct t_sink *s, const char *name, uint1
 }
 
 /* The fast path: exact entry, exists-marker, then the longest zone (first in the set). */
-int t_fastpath(const struct t_sink *s, uint8_t *msg, size_t len, size_t cap)
+int t_fastpath(const struct t_sink *s, uint8_t *msg, size_t len, size_t cap, const char **why)
 {
 	const struct dns_answer *a = NULL;
 	struct dns_query q;
 	struct dns_key k;
-	int rc = dns_parse_query(msg, len, &q), i;
+	const char *w = "control-plane";
+	int rc = dns_parse_query(msg, len, &q), i, n = 0;
 
-	if (rc == DNS_PARSE_DROP)
-		return 0;
-	if (rc != DNS_RCODE_NOERROR)
-		return dns_write_rcode(msg, cap, &q, rc);
+	if (rc == DNS_PARSE_DROP) {
+		w = "dropped";
+		goto out;
+	}
+	if (rc != DNS_RCODE_NOERROR) {
+		w = "fastpath-rcode";
+		n = dns_write_rcode(msg, cap, &q, rc);
+		goto out;
+	}
 	if (!q.key_ok)
-		return 0;
+		goto out;
 	k = q.key;
 	if ((i = find(s, &k)) >= 0) {
 		a = (const struct dns_answer *)(const void *)s->e[i].val;
+		w = "fastpath-entry";
 	} else {
 		k.qtype = DNS_KEY_T_EXISTS;
-		if ((i = find(s, &k)) >= 0)
+		if ((i = find(s, &k)) >= 0) {
 			a = (const struct dns_answer *)(const void *)s->e[i].val;
+			w = "fastpath-exists";
+		}
 	}
 	for (unsigned z = 0; a == NULL && z < s->n_zones; z++) {
 		const struct dp_zone *dz = &s->zones[z];
@@ -448,10 +457,14 @@ int t_fastpath(const struct t_sink *s, uint8_t *msg, size_t len, size_t cap)
 		if (!under)
 			continue;
 		if (!(dz->flags & DP_ZONE_ANSWER_MISS))
-			return 0;
+			goto out;
 		a = dz->miss;
+		w = "fastpath-zone";
 	}
-	if (a == NULL)
-		return 0;
-	return dns_write_answer(msg, cap, &q, a, dp_monotonic_sec());
+	if (a != NULL)
+		n = dns_write_answer(msg, cap, &q, a, dp_monotonic_sec());
+out:
+	if (why != NULL)
+		*why = w;
+	return n;
 }

@@ -149,6 +149,7 @@ const struct t_entry *t_sink_get(const struct t_sink *s, const char *name, uint1
 /**
  * What the fast path would send for the query in @p msg using only @p s's contents:
  * exact entry, exists-marker, zone miss answer. @return response length, or 0 when it
- * would go to the control plane.
+ * would go to the control plane; @p why (may be NULL) says which ("fastpath-entry",
+ * "fastpath-exists", "fastpath-zone", "fastpath-rcode", "control-plane", "dropped").
  */
-int t_fastpath(const struct t_sink *s, uint8_t *msg, size_t len, size_t cap);
+int t_fastpath(const struct t_sink *s, uint8_t *msg, size_t len, size_t cap, const char **why);

@@ -377,7 +377,7 @@ static unsigned equivalent(struct cp_engine *e, const struct t_sink *s, uint16_t
 
 			memcpy(a, q, len);
 			memcpy(b, q, len);
-			fa = t_fastpath(s, a, len, sizeof(a));
+			fa = t_fastpath(s, a, len, sizeof(a), NULL);
 			ea = cp_engine_answer(e, b, len, sizeof(b), &c);
 			if (fa == 0)
 				continue;
