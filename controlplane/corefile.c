@@ -921,7 +921,8 @@ static struct cf_file *parse_common(const char *name, const char *text, size_t l
 		rc = -ENOMEM;
 		goto fail;
 	}
-	memcpy((void *)p.t, x.out.v, x.out.n * sizeof(struct cf_token));
+	if (x.out.n > 0)
+		memcpy((void *)p.t, x.out.v, x.out.n * sizeof(struct cf_token));
 	rc = parse_all(&p, f);
 	if (rc < 0)
 		goto fail;

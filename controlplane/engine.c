@@ -392,8 +392,35 @@ static void observe(const struct cp_request *rq, const uint8_t *resp, size_t len
 	}
 }
 
+/*
+ * Over TCP only the 64 KiB message limits an answer (RFC 7766), not the UDP size the query
+ * advertised, which is what dns_write_answer() sizes by: answer as if the client had
+ * advertised @p cap, then take back the OPT record that adds when the query had none
+ * (it is the last record, 11 bytes).
+ */
+static int write_tcp(uint8_t *msg, size_t cap, const struct dns_query *q,
+		     const struct dns_answer *a)
+{
+	struct dns_query tq = *q;
+	unsigned ar;
+	int n;
+
+	tq.edns_size = cap > UINT16_MAX ? UINT16_MAX : (uint16_t)cap;
+	if (q->has_edns)
+		return dns_write_answer(msg, cap, &tq, a, dp_monotonic_sec());
+	tq.has_edns = true;
+	n = dns_write_answer(msg, cap, &tq, a, dp_monotonic_sec());
+	if (n < DNS_HDR_LEN + 11)
+		return n;
+	ar = ((unsigned)msg[10] << 8 | msg[11]) - 1;
+	msg[10] = (uint8_t)(ar >> 8);
+	msg[11] = (uint8_t)ar;
+	return n - 11;
+}
+
 /* Build and write the answer; a value that cannot be built is a SERVFAIL. */
-static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const struct dns_query *q)
+static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const struct dns_query *q,
+		       bool tcp)
 {
 	union {
 		struct dns_answer a;
@@ -403,6 +430,8 @@ static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const st
 
 	if (n < 0)
 		return dns_write_rcode(msg, cap, q, DNS_RCODE_SERVFAIL);
+	if (tcp)
+		return write_tcp(msg, cap, q, &v.a);
 	return dns_write_answer(msg, cap, q, &v.a, dp_monotonic_sec());
 }
 
@@ -438,7 +467,7 @@ int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 
 		dns_builder_init(&b, &k, DNS_RCODE_SERVFAIL);
 	}
-	n = write_built(&b, msg, cap, &q);
+	n = write_built(&b, msg, cap, &q, client != NULL && client->tcp);
 	if (n < 0)
 		return 0;
 	observe(&rq, msg, (size_t)n, t0);

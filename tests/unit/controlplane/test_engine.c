@@ -236,6 +236,25 @@ static void test_wire_cases(void)
 	CHECK(ask_raw(e, buf, len, sizeof(buf), &r) <= 512);
 	CHECK(r.flags & DNS_F_TC);
 	CHECK_EQ(r.an, 0);
+	/* Over TCP the client's UDP size does not apply (and no OPT appears without EDNS). */
+	{
+		struct cp_client tcp = { .local_port = 53, .tcp = 1 };
+		int n;
+
+		len = t_query(buf, sizeof(buf), 7, "many.example.org", DNS_T_A, DNS_C_IN, false, 0);
+		n = cp_engine_answer(e, buf, len, sizeof(buf), &tcp);
+		CHECK(n > 512);
+		CHECK_EQ(t_decode(buf, (size_t)n, &r), 0);
+		CHECK(!(r.flags & DNS_F_TC) && !r.has_opt && r.an == DNS_ANS_MAX_TTL && r.ar == 0);
+		len = t_query(buf, sizeof(buf), 7, "many.example.org", DNS_T_A, DNS_C_IN, true, 512);
+		n = cp_engine_answer(e, buf, len, sizeof(buf), &tcp);
+		CHECK_EQ(t_decode(buf, (size_t)n, &r), 0);
+		CHECK(!(r.flags & DNS_F_TC) && r.has_opt && r.an == DNS_ANS_MAX_TTL && r.ar == 1);
+		len = t_query(buf, sizeof(buf), 7, "nothere.example.org", DNS_T_A, DNS_C_IN, false, 0);
+		n = cp_engine_answer(e, buf, len, sizeof(buf), &tcp);
+		CHECK_EQ(t_decode(buf, (size_t)n, &r), 0);
+		CHECK(r.rcode == DNS_RCODE_SERVFAIL && r.ar == 0 && !r.has_opt);
+	}
 	/* Not IN: REFUSED. A response: dropped. Two questions: FORMERR. Opcode: NOTIMP. */
 	len = t_query(buf, sizeof(buf), 7, "www.example.org", DNS_T_A, DNS_C_CH, false, 0);
 	ask_raw(e, buf, len, sizeof(buf), &r);
