@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fwd_int.h"
 
@@ -37,7 +38,8 @@ struct fwd_txn {
 	uint8_t order[CP_FWD_MAX_UPSTREAMS];
 	unsigned n, i, fails, attempts;
 	int cur;
-	uint64_t deadline_ms, attempt_ms, pass_ms, wait_until_ms;
+	uint64_t deadline_ms, pass_ms, wait_until_ms;
+	uint64_t attempt_ns;           /* for coredns_proxy_request_duration_seconds */
 	struct fwd_xchg *x;
 	uint8_t *last;                 /* failover: last reply, returned when all were tried */
 	size_t last_len;
@@ -115,9 +117,17 @@ static void hc_tick(struct cp_fwd *f, struct fwd_up *u)
 	}
 }
 
-static void hist_add(struct fwd_hist *h, uint64_t ms)
+static uint64_t mono_ns(void)
 {
-	double s = (double)ms / 1000.0, le = 0.00025;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void hist_add(struct fwd_hist *h, uint64_t ns)
+{
+	double s = (double)ns / 1e9, le = 0.00025;
 
 	for (unsigned i = 0; i < FWD_HIST_N; i++, le *= 2) {
 		if (s <= le) {
@@ -196,7 +206,7 @@ static int txn_send(struct fwd_txn *t)
 	uint64_t left = t->deadline_ms > f->now_ms ? t->deadline_ms - f->now_ms : 1;
 	enum fwd_proto p = t->tcp ? FWD_TCP : fwd_proto_for(f, t->client_tcp);
 
-	t->attempt_ms = f->now_ms;
+	t->attempt_ns = mono_ns();
 	return fwd_io_start(f->io, &u->t, p, t->msg, t->len, fwd_random16(), &t->fq, f->now_ms,
 			    left < FWD_READ_TIMEOUT_MS ? left : FWD_READ_TIMEOUT_MS, f->expire_ms,
 			    txn_xchg_done, t, &t->x);
@@ -255,10 +265,12 @@ static enum attempt txn_attempt(struct fwd_txn *t)
 
 static void txn_continue(struct fwd_txn *t, enum attempt a)
 {
-	if (a == ATT_FAIL)
+	if (a == ATT_FAIL) {
 		txn_end(t, CP_FWD_FAIL, NULL, 0);
-	else
-		t->waiting = a == ATT_WAIT;
+		return;
+	}
+	t->waiting = a == ATT_WAIT;
+	t->f->any_waiting |= t->waiting;
 }
 
 /* A reply passed the ID/question checks: TC retry, failover, next, or done. */
@@ -269,7 +281,7 @@ static void txn_reply(struct fwd_txn *t, uint8_t *reply, size_t len)
 	uint16_t flags = (uint16_t)(reply[2] << 8 | reply[3]);
 	int rcode = flags & DNS_F_RCODE;
 
-	hist_add(&u->dur[rcode], f->now_ms - t->attempt_ms);
+	hist_add(&u->dur[rcode], mono_ns() - t->attempt_ns);
 	if ((flags & DNS_F_TC) && !t->tcp && fwd_proto_for(f, t->client_tcp) == FWD_UDP &&
 	    !u->t.tls) {
 		/* Truncated over UDP: ask the same upstream again over TCP. */
@@ -369,9 +381,31 @@ int cp_fwd_query(struct cp_fwd *f, const uint8_t *query, size_t len, const struc
 		/* fall through */
 	case ATT_WAIT:
 		t->waiting = true;
+		f->any_waiting = true;
 		break;
 	}
 	return 0;
+}
+
+/* Transactions waiting for their next pass (rare): walked only while some exist. */
+static void txn_wake(struct cp_fwd *f, uint64_t now_ms)
+{
+	if (!f->any_waiting)
+		return;
+	f->any_waiting = false;
+	for (struct fwd_txn *t = f->txns, *nx; t != NULL; t = nx) {
+		nx = t->next;
+		if (!t->waiting)
+			continue;
+		if (t->fail_now || now_ms >= t->deadline_ms) {
+			txn_end(t, CP_FWD_FAIL, NULL, 0);
+		} else if (now_ms >= t->wait_until_ms) {
+			t->waiting = false;
+			txn_continue(t, txn_attempt(t));
+		} else {
+			f->any_waiting = true;
+		}
+	}
 }
 
 void cp_fwd_tick(struct cp_fwd *f, uint64_t now_ms)
@@ -380,17 +414,7 @@ void cp_fwd_tick(struct cp_fwd *f, uint64_t now_ms)
 	fwd_io_poll(f->io, now_ms);
 	for (unsigned i = 0; i < f->n_up; i++)
 		hc_tick(f, &f->up[i]);
-	for (struct fwd_txn *t = f->txns, *nx; t != NULL; t = nx) {
-		nx = t->next;
-		if (t->fail_now) {
-			txn_end(t, CP_FWD_FAIL, NULL, 0);
-		} else if (t->waiting && now_ms >= t->wait_until_ms) {
-			t->waiting = false;
-			txn_continue(t, txn_attempt(t));
-		} else if (t->waiting && now_ms >= t->deadline_ms) {
-			txn_end(t, CP_FWD_FAIL, NULL, 0);
-		}
-	}
+	txn_wake(f, now_ms);
 	if (now_ms - f->last_trim_ms >= 1000) {
 		f->last_trim_ms = now_ms;
 		for (unsigned i = 0; i < f->n_up; i++)

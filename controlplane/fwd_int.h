@@ -69,6 +69,7 @@ struct cp_fwd {
 	struct fwd_io *io;
 	struct fwd_txn *txns;      /* in flight (doubly linked) */
 	unsigned inflight;
+	bool any_waiting;          /* some transaction waits for its next pass */
 	uint32_t rr_next;
 	uint64_t now_ms;
 	uint64_t last_trim_ms;

@@ -48,6 +48,7 @@ struct fwd_io {
 	struct fwd_xchg active;   /* list head */
 	struct fwd_xchg *grave;   /* finished exchanges, freed after the event batch */
 	uint64_t now_ms;
+	uint64_t next_deadline_ms; /* no exchange times out before this */
 	struct fwd_io_stats stats;
 	uint8_t buf[FWD_RECV_MAX];
 };
@@ -489,6 +490,7 @@ struct fwd_io *fwd_io_create(void)
 		return NULL;
 	}
 	io->active.next = io->active.prev = &io->active;
+	io->next_deadline_ms = UINT64_MAX;
 	return io;
 }
 
@@ -586,6 +588,8 @@ int fwd_io_start(struct fwd_io *io, struct fwd_target *t, enum fwd_proto proto,
 	x->out_off = 0;
 	io->now_ms = now_ms;
 	x->deadline_ms = now_ms + timeout_ms;
+	if (x->deadline_ms < io->next_deadline_ms)
+		io->next_deadline_ms = x->deadline_ms;
 	r = x_connect(io, x, expire_ms);
 	if (r != 0) {
 		free(x);
@@ -647,10 +651,16 @@ void fwd_io_poll(struct fwd_io *io, uint64_t now_ms)
 		if (n < 64)
 			break;
 	}
+	/* Timeouts: a walk of the active list only when the earliest deadline has passed. */
+	if (now_ms < io->next_deadline_ms)
+		return;
+	io->next_deadline_ms = UINT64_MAX;
 	for (struct fwd_xchg *x = io->active.next, *nx; x != &io->active; x = nx) {
 		nx = x->next;
 		if (now_ms >= x->deadline_ms)
 			x_finish(io, x, -ETIMEDOUT, NULL, 0);
+		else if (x->deadline_ms < io->next_deadline_ms)
+			io->next_deadline_ms = x->deadline_ms;
 	}
 	reap(io);
 }
