@@ -19,6 +19,7 @@
 #include "cache.h"
 #include "corefile.h"
 #include "forward.h"
+#include "k8s_plugin.h"
 #include "plugin.h"
 
 /*
@@ -39,7 +40,7 @@ static const struct cp_plugin_reg registry[] = {
 	{ "dnssec", NULL }, { "autopath", NULL }, { "minimal", NULL }, { "template", NULL },
 	{ "transfer", NULL }, { "hosts", cp_hosts_plugin }, { "route53", NULL },
 	{ "azure", NULL }, { "clouddns", NULL }, { "k8s_external", NULL },
-	{ "kubernetes", NULL }, { "file", NULL }, { "auto", NULL }, { "secondary", NULL },
+	{ "kubernetes", cp_kubernetes_plugin }, { "file", NULL }, { "auto", NULL }, { "secondary", NULL },
 	{ "etcd", NULL }, { "loop", NULL }, { "forward", cp_forward_plugin }, { "grpc", NULL },
 	{ "erratic", NULL }, { "whoami", NULL }, { "on", NULL }, { "sign", NULL },
 	{ "view", NULL },
@@ -242,6 +243,8 @@ static int consolidate(struct cp_setup *s, const struct cf_line *o)
 		return cp_setup_err(s, &o->tok[0], "consolidate needs DURATION REGEXP [LEVEL]");
 	if (duration_ms(o->tok[1].text, &ms) < 0)
 		return cp_setup_err(s, &o->tok[1], "invalid duration '%s'", o->tok[1].text);
+	if (strlen(o->tok[2].text) > 10000)
+		return cp_setup_err(s, &o->tok[2], "REGEXP must not exceed 10000 characters");
 	if (regcomp(&re, o->tok[2].text, REG_EXTENDED | REG_NOSUB) != 0)
 		return cp_setup_err(s, &o->tok[2], "invalid regular expression '%s'", o->tok[2].text);
 	regfree(&re);

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * dpdns - kubernetes watch client: stream splitting at every byte boundary, and the
+ * LIST+WATCH client against the project's fake API server on 127.0.0.1 (initial lists,
+ * live events, bookmarks, 410 Gone as HTTP status and as ERROR event, dropped watches,
+ * a rejected token). Skips (77) when the fake server or python3 is missing.
+ *
+ * Usage: test_k8s_watch SOURCE_ROOT
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "k8s_test.h"
+#include "k8s_watch.h"
+
+#define TOKEN "h7-watch-token"
+
+/* ------------------------------------------------------------------------- */
+/* Stream splitting                                                            */
+
+struct lines {
+	char got[8][64];
+	unsigned n;
+};
+
+static int on_line(void *ctx, char *line, size_t len)
+{
+	struct lines *l = ctx;
+
+	if (l->n < 8 && len < 64)
+		memcpy(l->got[l->n], line, len + 1);
+	l->n++;
+	return 0;
+}
+
+static void test_stream_splits(void)
+{
+	static const char text[] = "{\"a\":1}\n\n{\"b\":22}\r\n  \n{\"c\":333}\n{\"partial\":";
+	size_t len = sizeof(text) - 1;
+
+	/* Every way of cutting the text into three chunks gives the same lines. */
+	for (size_t i = 0; i <= len; i++) {
+		for (size_t j = i; j <= len; j++) {
+			struct k8s_stream s;
+			struct lines l = { .n = 0 };
+
+			k8s_stream_init(&s);
+			KT_EQ(k8s_stream_feed(&s, text, i, on_line, &l), 0);
+			KT_EQ(k8s_stream_feed(&s, text + i, j - i, on_line, &l), 0);
+			KT_EQ(k8s_stream_feed(&s, text + j, len - j, on_line, &l), 0);
+			KT_EQ(l.n, 3);
+			KT_STR(l.got[0], "{\"a\":1}");
+			KT_STR(l.got[1], "{\"b\":22}");
+			KT_STR(l.got[2], "{\"c\":333}");
+			KT_EQ(s.len, strlen("{\"partial\":"));
+			k8s_stream_fini(&s);
+		}
+	}
+}
+
+static int stop_at_second(void *ctx, char *line, size_t len)
+{
+	(void)line;
+	(void)len;
+	return ++*(int *)ctx == 2 ? 7 : 0;
+}
+
+static void test_stream_stop(void)
+{
+	struct k8s_stream s;
+	int calls = 0;
+
+	k8s_stream_init(&s);
+	KT_EQ(k8s_stream_feed(&s, "a\nb\nc\n", 6, stop_at_second, &calls), 7);
+	KT_EQ(calls, 2);
+	k8s_stream_fini(&s);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Fake API server                                                             */
+
+struct fake {
+	pid_t pid;
+	int port;
+	char dir[64];
+	char base[64];
+};
+
+static uint64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int fake_start(struct fake *f, const char *root, const char *gone_mode)
+{
+	char server[1024], objects[1024], ready[128];
+	uint64_t until;
+
+	snprintf(server, sizeof(server), "%s/tests/k8s/fake-apiserver", root);
+	snprintf(objects, sizeof(objects), "%s/tests/k8s/objects/basic.json", root);
+	if (access(server, R_OK) != 0 || access(objects, R_OK) != 0)
+		return 77;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/h7-k8sw-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(ready, sizeof(ready), "%s/port", f->dir);
+	f->pid = fork();
+	if (f->pid == 0) {
+		execlp("python3", "python3", server, "--listen", "127.0.0.1:0", "--ready-file", ready,
+		       "--objects", objects, "--token", TOKEN, "--bookmark-interval", "0.2",
+		       "--gone-mode", gone_mode, "--quiet", (char *)NULL);
+		_exit(127);
+	}
+	until = ms_now() + 10000;
+	while (ms_now() < until) {
+		FILE *p = fopen(ready, "r");
+
+		if (p != NULL) {
+			int ok = fscanf(p, "%d", &f->port) == 1;
+
+			fclose(p);
+			if (ok) {
+				snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", f->port);
+				return 0;
+			}
+		}
+		if (waitpid(f->pid, NULL, WNOHANG) == f->pid)
+			return 77; /* python3 or the server could not run */
+		usleep(20000);
+	}
+	return -1;
+}
+
+static void fake_stop(struct fake *f)
+{
+	char path[128];
+
+	if (f->pid > 0) {
+		kill(f->pid, SIGTERM);
+		waitpid(f->pid, NULL, 0);
+	}
+	snprintf(path, sizeof(path), "%s/port", f->dir);
+	unlink(path);
+	rmdir(f->dir);
+}
+
+static size_t sink_body(char *p, size_t sz, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return sz * n;
+}
+
+/* POST @p body to @p path (with the token). @return the HTTP status */
+static long http_post(const struct fake *f, const char *path, const char *body)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[256];
+	long code = 0;
+
+	snprintf(url, sizeof(url), "%s%s", f->base, path);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Authorization: Bearer " TOKEN);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_body);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return code;
+}
+
+/* What the test saw from the watch so far. */
+struct seen {
+	unsigned begins[K8S_RES_N], ends[K8S_RES_N], upserts[K8S_RES_N], deletes[K8S_RES_N];
+	char last_name[K8S_RES_N][128];
+};
+
+static void drain(struct k8s_watch *w, struct seen *s)
+{
+	struct k8s_event *ev = k8s_watch_take(w), *next;
+
+	for (; ev != NULL; ev = next) {
+		next = ev->next;
+		switch (ev->type) {
+		case K8S_EV_LIST_BEGIN:
+			s->begins[ev->res]++;
+			break;
+		case K8S_EV_LIST_END:
+			s->ends[ev->res]++;
+			break;
+		case K8S_EV_UPSERT:
+			s->upserts[ev->res]++;
+			snprintf(s->last_name[ev->res], 128, "%s", ev->obj->name);
+			break;
+		default:
+			s->deletes[ev->res]++;
+			snprintf(s->last_name[ev->res], 128, "%s", ev->obj->name);
+			break;
+		}
+		k8s_event_free(ev);
+	}
+}
+
+/* Wait up to @p ms for @p cond over the drained events. */
+#define WAIT_FOR(w, s, ms, cond) \
+	do { \
+		uint64_t until_ = ms_now() + (ms); \
+		while (!(cond) && ms_now() < until_) { \
+			usleep(10000); \
+			drain((w), (s)); \
+		} \
+	} while (0)
+
+static struct k8s_watch *watch_on(const struct fake *f, struct k8s_conn *conn)
+{
+	struct k8s_watch_cfg cfg;
+	char err[256];
+	struct k8s_watch *w;
+
+	memset(conn, 0, sizeof(*conn));
+	conn->server = strdup(f->base);
+	conn->token = strdup(TOKEN);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.conn = conn;
+	for (int i = 0; i < K8S_RES_N; i++)
+		cfg.watch[i] = true;
+	cfg.backoff_min_ms = 100;
+	cfg.backoff_max_ms = 400;
+	w = k8s_watch_start(&cfg, err, sizeof(err));
+	if (w == NULL)
+		fprintf(stderr, "watch: %s\n", err);
+	return w;
+}
+
+#define SVC_JSON "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"%s\"," \
+	"\"namespace\":\"default\"},\"spec\":{\"ports\":[{\"name\":\"http\",\"port\":80}]}}"
+
+static void create_svc(const struct fake *f, const char *name)
+{
+	char body[512];
+
+	snprintf(body, sizeof(body), SVC_JSON, name);
+	KT_EQ(http_post(f, "/api/v1/namespaces/default/services", body), 201);
+}
+
+static void test_watch(const char *root, const char *gone_mode, int *skip)
+{
+	struct fake f = { 0 };
+	struct k8s_conn conn;
+	struct k8s_watch *w;
+	struct k8s_watch_stats st;
+	struct seen s;
+	int rc = fake_start(&f, root, gone_mode);
+
+	if (rc != 0) {
+		if (rc == 77)
+			*skip = 1;
+		else
+			KT_CHECK(!"fake API server did not start");
+		fake_stop(&f);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	w = watch_on(&f, &conn);
+	KT_CHECK(w != NULL);
+	if (w == NULL)
+		goto out;
+	/* Initial LIST of each resource, then watches. */
+	WAIT_FOR(w, &s, 10000, s.ends[0] && s.ends[1] && s.ends[2] && s.ends[3]);
+	for (int i = 0; i < K8S_RES_N; i++) {
+		KT_EQ(s.begins[i], 1);
+		KT_EQ(s.ends[i], 1);
+	}
+	KT_EQ(s.upserts[K8S_RES_NS], 4);
+	KT_EQ(s.upserts[K8S_RES_SVC], 6);
+	KT_EQ(s.upserts[K8S_RES_SLICE], 2);
+	/* A live event. */
+	create_svc(&f, "live-one");
+	WAIT_FOR(w, &s, 5000, s.upserts[K8S_RES_SVC] == 7);
+	KT_EQ(s.upserts[K8S_RES_SVC], 7);
+	KT_STR(s.last_name[K8S_RES_SVC], "live-one");
+	/* Bookmarks keep coming (every 0.2 s). */
+	usleep(600000);
+	k8s_watch_get_stats(w, &st);
+	KT_CHECK(st.bookmarks >= 2);
+	/* 410 Gone on the next watch: the client lists again (BEGIN/END once more). */
+	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
+	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	WAIT_FOR(w, &s, 10000, s.ends[K8S_RES_SVC] >= 2 && s.ends[K8S_RES_NS] >= 2);
+	KT_CHECK(s.ends[K8S_RES_SVC] >= 2);
+	k8s_watch_get_stats(w, &st);
+	KT_CHECK(st.relists >= 1);
+	/* Still watching after the relist. */
+	create_svc(&f, "live-two");
+	WAIT_FOR(w, &s, 5000, strcmp(s.last_name[K8S_RES_SVC], "live-two") == 0);
+	KT_STR(s.last_name[K8S_RES_SVC], "live-two");
+	/* A dropped watch resumes from the last resourceVersion: no relist. */
+	{
+		unsigned ends = s.ends[K8S_RES_SVC];
+
+		KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+		usleep(300000);
+		create_svc(&f, "live-three");
+		WAIT_FOR(w, &s, 5000, strcmp(s.last_name[K8S_RES_SVC], "live-three") == 0);
+		KT_STR(s.last_name[K8S_RES_SVC], "live-three");
+		KT_EQ(s.ends[K8S_RES_SVC], ends);
+	}
+	/* A rejected token: errors, then recovery once it is accepted again. */
+	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"set-token\",\"token\":\"other\"}"), 200);
+	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	{
+		uint64_t until = ms_now() + 5000;
+
+		do {
+			usleep(50000);
+			k8s_watch_get_stats(w, &st);
+		} while (st.last_status != 401 && ms_now() < until);
+		KT_EQ(st.last_status, 401);
+	}
+	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"set-token\",\"token\":\"" TOKEN "\"}"), 200);
+	create_svc(&f, "live-four");
+	WAIT_FOR(w, &s, 8000, strcmp(s.last_name[K8S_RES_SVC], "live-four") == 0);
+	KT_STR(s.last_name[K8S_RES_SVC], "live-four");
+	k8s_watch_stop(w);
+out:
+	k8s_conn_fini(&conn);
+	fake_stop(&f);
+}
+
+int main(int argc, char **argv)
+{
+	int skip = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	test_stream_splits();
+	test_stream_stop();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc > 1) {
+		test_watch(argv[1], "http", &skip);
+		if (!skip)
+			test_watch(argv[1], "event", &skip);
+	} else {
+		skip = 1;
+	}
+	curl_global_cleanup();
+	if (kt_fail == 0 && skip) {
+		printf("test_k8s_watch: %d checks passed; fake API server tests skipped\n", kt_checks);
+		return 77;
+	}
+	return kt_done("test_k8s_watch");
+}
