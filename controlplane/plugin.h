@@ -152,6 +152,9 @@ void cp_outcome_value(struct cp_outcome *o, const struct dns_builder *b);
  * Offer a lower-case wire name this plugin holds data for. The engine evaluates its
  * answers for every type some plugin treats specially (cp_plugin_ops.types), DS, and
  * one ordinary type, through the whole configuration, and publishes them.
+ * Every name whose answers differ from what outcome() says for unlisted names must be
+ * offered (names with records, empty non-terminals answered NODATA, ...): the fast path
+ * answers the others from their zone's miss answer.
  * @return 0 or negative errno from the sink.
  */
 int cp_sync_name(struct cp_sync *s, const uint8_t *name, size_t len);
