@@ -463,6 +463,19 @@ static int hosts_tick(void *inst, struct cp_tick *t, uint64_t now_ms)
 	return hosts_check(h, false);
 }
 
+/* Prometheus label value: backslash, double quote and newline escaped. */
+static void label_escape(const char *s, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < cap; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			out[o++] = '\\';
+		out[o++] = *s == '\n' ? 'n' : *s;
+	}
+	out[o] = '\0';
+}
+
 static size_t hosts_metrics(void *const *inst, unsigned n, char *buf, size_t cap)
 {
 	size_t entries = 0, o = 0;
@@ -489,8 +502,10 @@ static size_t hosts_metrics(void *const *inst, unsigned n, char *buf, size_t cap
 	o = k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap;
 	for (unsigned i = 0; i < n && o < cap; i++) {
 		const struct hosts *h = inst[i];
+		char label[2 * PATH_MAX + 1];
 
-		k = snprintf(buf + o, cap - o, "dpdns_hosts_invalid_lines{file=\"%s\"} %u\n", h->path,
+		label_escape(h->path, label, sizeof(label));
+		k = snprintf(buf + o, cap - o, "dpdns_hosts_invalid_lines{file=\"%s\"} %u\n", label,
 			     h->bad_lines);
 		o += k < 0 ? 0 : (size_t)k < cap - o ? (size_t)k : cap - o;
 	}
