@@ -460,6 +460,84 @@ static void test_equivalence(void)
 	check_corefile("in-addr.arpa {\n  hosts HOSTS\n}\n. {\n  hosts HOSTS example.org\n}\n", HOSTS, all);
 }
 
+/* Random configurations (fixed seed): the equivalence must hold for every one. */
+static const char *const rnd_zones[] = {
+	".", "example.org", "sub.example.org", "example.net", "in-addr.arpa",
+	"2.0.192.in-addr.arpa", "ip6.arpa", "10.0.0.0/8", "192.0.2.0/25", "health.example",
+	"errors.example", "org",
+};
+
+static size_t rnd_hosts(char *out, size_t cap, unsigned *seed)
+{
+	size_t o = 0;
+	unsigned nz = 1 + (unsigned)rand_r(seed) % 2;
+
+	o += (size_t)snprintf(out + o, cap - o, "  hosts HOSTS");
+	for (unsigned z = 0; z < nz && rand_r(seed) % 2; z++)
+		o += (size_t)snprintf(out + o, cap - o, " %s",
+				      rnd_zones[(unsigned)rand_r(seed) % (sizeof(rnd_zones) / sizeof(rnd_zones[0]))]);
+	o += (size_t)snprintf(out + o, cap - o, " {\n");
+	if (rand_r(seed) % 2)
+		o += (size_t)snprintf(out + o, cap - o, "    192.0.2.7 sub.example.org\n    10.0.0.1 www.example.org\n");
+	if (rand_r(seed) % 3 == 0)
+		o += (size_t)snprintf(out + o, cap - o, "    no_reverse\n");
+	switch (rand_r(seed) % 4) {
+	case 0:
+		o += (size_t)snprintf(out + o, cap - o, "    fallthrough\n");
+		break;
+	case 1:
+		o += (size_t)snprintf(out + o, cap - o, "    fallthrough %s\n",
+				      rnd_zones[(unsigned)rand_r(seed) % (sizeof(rnd_zones) / sizeof(rnd_zones[0]))]);
+		break;
+	default:
+		break;
+	}
+	return o + (size_t)snprintf(out + o, cap - o, "  }\n");
+}
+
+static void rnd_corefile(char *out, size_t cap, unsigned *seed)
+{
+	unsigned nb = 1 + (unsigned)rand_r(seed) % 4, used[16], n_used = 0;
+	size_t o = 0;
+
+	for (unsigned b = 0; b < nb; b++) {
+		unsigned zi = (unsigned)rand_r(seed) % (sizeof(rnd_zones) / sizeof(rnd_zones[0]));
+		unsigned port = rand_r(seed) % 5 == 0 ? 1053 : 53, k;
+
+		for (k = 0; k < n_used && used[k] != zi * 100000 + port; k++)
+			;
+		if (k < n_used)
+			continue;
+		used[n_used++] = zi * 100000 + port;
+		o += (size_t)snprintf(out + o, cap - o, "%s:%u {\n", rnd_zones[zi], port);
+		if (rand_r(seed) % 5 != 0)
+			o += rnd_hosts(out + o, cap - o, seed);
+		if (rand_r(seed) % 3 == 0)
+			o += (size_t)snprintf(out + o, cap - o, "  errors\n");
+		if (rand_r(seed) % 8 == 0)
+			o += (size_t)snprintf(out + o, cap - o, "  health\n");
+		o += (size_t)snprintf(out + o, cap - o, "}\n");
+	}
+}
+
+static void test_random_configs(void)
+{
+	unsigned seed = getenv("CP_SEED") ? (unsigned)atoi(getenv("CP_SEED")) : 20261126, total = 0;
+	int failures = t_failures;
+
+	for (unsigned i = 0; i < (getenv("CP_ITER") ? (unsigned)atoi(getenv("CP_ITER")) : 150) && t_failures == failures; i++) {
+		char corefile[4096];
+
+		rnd_corefile(corefile, sizeof(corefile), &seed);
+		total += check_corefile(corefile, HOSTS, 0);
+		if (t_failures != failures)
+			fprintf(stderr, "  with random Corefile #%u:\n%s", i, corefile);
+		t_cleanup();
+	}
+	CHECK(total > 150 * 100);
+	printf("random configurations: %u answers from the table checked\n", total);
+}
+
 static void test_port_split(void)
 {
 	struct cp_engine *e = load("example.org:53 {\n  hosts HOSTS\n}\nexample.org:1053 {\n  hosts {\n"
@@ -693,6 +771,7 @@ int main(void)
 	test_wire_cases();
 	test_sync_contents();
 	test_equivalence();
+	test_random_configs();
 	test_port_split();
 	test_sink_full();
 	test_reload();
