@@ -232,13 +232,13 @@ static void collect_types(struct cp_engine *e)
 	}
 }
 
-static int engine_build(struct cp_engine *e, char *err, size_t errlen)
+static int engine_build(struct cp_engine *e, const char *path, char *err, size_t errlen)
 {
 	const struct cf_file *f = e->cf;
 	int rc;
 
 	if (f->n_srv == 0)
-		return cf_errf(err, errlen, NULL, "no server blocks in the Corefile");
+		return cf_errf(err, errlen, NULL, "%s: no server blocks", path);
 	e->srv = calloc(f->n_srv, sizeof(*e->srv));
 	if (e->srv == NULL)
 		return -ENOMEM;
@@ -278,7 +278,7 @@ struct cp_engine *cp_engine_load(const char *path, char *err, size_t errlen)
 		cp_engine_free(e);
 		return NULL;
 	}
-	rc = engine_build(e, err, errlen);
+	rc = engine_build(e, path, err, errlen);
 	if (rc < 0) {
 		if (rc != -EINVAL)
 			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
