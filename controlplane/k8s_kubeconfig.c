@@ -494,12 +494,14 @@ int k8s_kubeconfig_load(const char *path, const char *context, struct k8s_conn *
 			char *err, size_t errlen)
 {
 	char sub[200];
-	char *text = read_file(path, err, errlen);
+	char *text = read_file(path, sub, sizeof(sub));
 	json_t *root;
 	int rc;
 
-	if (text == NULL)
+	if (text == NULL) {
+		snprintf(err, errlen, "kubeconfig %s: %s", path, sub);
 		return -ENOENT;
+	}
 	root = kube_parse(text, sub, sizeof(sub));
 	free(text);
 	if (root == NULL) {

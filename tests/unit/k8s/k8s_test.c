@@ -2,9 +2,15 @@
  * dpdns - kubernetes plugin unit test helpers (see k8s_test.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <ldns/ldns.h>
 
@@ -279,4 +285,131 @@ int kt_done(const char *name)
 	}
 	printf("%s: %d checks passed\n", name, kt_checks);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Fake API server                                                             */
+
+uint64_t kt_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int kt_fake_start(struct kt_fake *f, const char *root, const char *objects, const char *token,
+		  const char *gone_mode)
+{
+	char server[1024], objpath[1024], ready[128];
+	const char *argv[20];
+	uint64_t until;
+	int n = 0;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(server, sizeof(server), "%s/tests/k8s/fake-apiserver", root);
+	snprintf(objpath, sizeof(objpath), "%s/tests/k8s/objects/%s", root, objects);
+	if (access(server, R_OK) != 0 || access(objpath, R_OK) != 0)
+		return 77;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/h7-k8s-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(ready, sizeof(ready), "%s/port", f->dir);
+	snprintf(f->token, sizeof(f->token), "%s", token != NULL ? token : "");
+	argv[n++] = "python3";
+	argv[n++] = server;
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--ready-file";
+	argv[n++] = ready;
+	argv[n++] = "--objects";
+	argv[n++] = objpath;
+	argv[n++] = "--bookmark-interval";
+	argv[n++] = "0.2";
+	argv[n++] = "--gone-mode";
+	argv[n++] = gone_mode;
+	argv[n++] = "--quiet";
+	if (token != NULL) {
+		argv[n++] = "--token";
+		argv[n++] = token;
+	}
+	argv[n] = NULL;
+	f->pid = fork();
+	if (f->pid == 0) {
+		execvp("python3", (char *const *)argv);
+		_exit(127);
+	}
+	until = kt_ms() + 10000;
+	while (kt_ms() < until) {
+		FILE *p = fopen(ready, "r");
+
+		if (p != NULL) {
+			int ok = fscanf(p, "%d", &f->port) == 1;
+
+			fclose(p);
+			if (ok) {
+				snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", f->port);
+				return 0;
+			}
+		}
+		if (waitpid(f->pid, NULL, WNOHANG) == f->pid) {
+			f->pid = 0;
+			return 77; /* python3 or the server cannot run here */
+		}
+		usleep(20000);
+	}
+	return -1;
+}
+
+void kt_fake_stop(struct kt_fake *f)
+{
+	char path[128];
+
+	if (f->pid > 0) {
+		kill(f->pid, SIGTERM);
+		waitpid(f->pid, NULL, 0);
+		f->pid = 0;
+	}
+	if (f->dir[0] != '\0') {
+		snprintf(path, sizeof(path), "%s/port", f->dir);
+		unlink(path);
+		rmdir(f->dir);
+		f->dir[0] = '\0';
+	}
+}
+
+static size_t discard(char *p, size_t sz, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return sz * n;
+}
+
+long kt_http(const struct kt_fake *f, const char *method, const char *path, const char *body)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[512], auth[128];
+	long code = 0;
+
+	if (c == NULL)
+		return 0;
+	snprintf(url, sizeof(url), "%s%s", f->base, path);
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (f->token[0] != '\0') {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", f->token);
+		h = curl_slist_append(h, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return code;
 }

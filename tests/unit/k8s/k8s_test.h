@@ -90,3 +90,26 @@ const char *kt_slice(const char *ns, const char *name, const char *svc, const ch
 const char *kt_pod(const char *ns, const char *name, const char *ip);
 
 int kt_done(const char *name);
+
+/* ------------------------------------------------------------------------- */
+/* The fake API server (tests/k8s/fake-apiserver) on 127.0.0.1                 */
+
+struct kt_fake {
+	int pid;
+	int port;
+	char dir[64];
+	char base[64];   /**< "http://127.0.0.1:PORT" */
+	char token[64];
+};
+
+/** @return CLOCK_MONOTONIC milliseconds. */
+uint64_t kt_ms(void);
+/**
+ * Start the server with tests/k8s/objects/@p objects, bearer @p token (NULL: none) and
+ * --gone-mode @p gone_mode. @return 0, 77 when it cannot run here, -1 on failure
+ */
+int kt_fake_start(struct kt_fake *f, const char *root, const char *objects, const char *token,
+		  const char *gone_mode);
+void kt_fake_stop(struct kt_fake *f);
+/** @p method @p path with JSON @p body (may be NULL). @return the HTTP status, 0 on failure */
+long kt_http(const struct kt_fake *f, const char *method, const char *path, const char *body);

@@ -23,6 +23,7 @@
 
 #define TOKEN "h7-watch-token"
 
+
 /* ------------------------------------------------------------------------- */
 /* Stream splitting                                                            */
 
@@ -84,107 +85,6 @@ static void test_stream_stop(void)
 	k8s_stream_fini(&s);
 }
 
-/* ------------------------------------------------------------------------- */
-/* Fake API server                                                             */
-
-struct fake {
-	pid_t pid;
-	int port;
-	char dir[64];
-	char base[64];
-};
-
-static uint64_t ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int fake_start(struct fake *f, const char *root, const char *gone_mode)
-{
-	char server[1024], objects[1024], ready[128];
-	uint64_t until;
-
-	snprintf(server, sizeof(server), "%s/tests/k8s/fake-apiserver", root);
-	snprintf(objects, sizeof(objects), "%s/tests/k8s/objects/basic.json", root);
-	if (access(server, R_OK) != 0 || access(objects, R_OK) != 0)
-		return 77;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/h7-k8sw-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(ready, sizeof(ready), "%s/port", f->dir);
-	f->pid = fork();
-	if (f->pid == 0) {
-		execlp("python3", "python3", server, "--listen", "127.0.0.1:0", "--ready-file", ready,
-		       "--objects", objects, "--token", TOKEN, "--bookmark-interval", "0.2",
-		       "--gone-mode", gone_mode, "--quiet", (char *)NULL);
-		_exit(127);
-	}
-	until = ms_now() + 10000;
-	while (ms_now() < until) {
-		FILE *p = fopen(ready, "r");
-
-		if (p != NULL) {
-			int ok = fscanf(p, "%d", &f->port) == 1;
-
-			fclose(p);
-			if (ok) {
-				snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", f->port);
-				return 0;
-			}
-		}
-		if (waitpid(f->pid, NULL, WNOHANG) == f->pid)
-			return 77; /* python3 or the server could not run */
-		usleep(20000);
-	}
-	return -1;
-}
-
-static void fake_stop(struct fake *f)
-{
-	char path[128];
-
-	if (f->pid > 0) {
-		kill(f->pid, SIGTERM);
-		waitpid(f->pid, NULL, 0);
-	}
-	snprintf(path, sizeof(path), "%s/port", f->dir);
-	unlink(path);
-	rmdir(f->dir);
-}
-
-static size_t sink_body(char *p, size_t sz, size_t n, void *ctx)
-{
-	(void)p;
-	(void)ctx;
-	return sz * n;
-}
-
-/* POST @p body to @p path (with the token). @return the HTTP status */
-static long http_post(const struct fake *f, const char *path, const char *body)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
-	char url[256];
-	long code = 0;
-
-	snprintf(url, sizeof(url), "%s%s", f->base, path);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Authorization: Bearer " TOKEN);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return code;
-}
-
 /* What the test saw from the watch so far. */
 struct seen {
 	unsigned begins[K8S_RES_N], ends[K8S_RES_N], upserts[K8S_RES_N], deletes[K8S_RES_N];
@@ -220,14 +120,14 @@ static void drain(struct k8s_watch *w, struct seen *s)
 /* Wait up to @p ms for @p cond over the drained events. */
 #define WAIT_FOR(w, s, ms, cond) \
 	do { \
-		uint64_t until_ = ms_now() + (ms); \
-		while (!(cond) && ms_now() < until_) { \
+		uint64_t until_ = kt_ms() + (ms); \
+		while (!(cond) && kt_ms() < until_) { \
 			usleep(10000); \
 			drain((w), (s)); \
 		} \
 	} while (0)
 
-static struct k8s_watch *watch_on(const struct fake *f, struct k8s_conn *conn)
+static struct k8s_watch *watch_on(const struct kt_fake *f, struct k8s_conn *conn)
 {
 	struct k8s_watch_cfg cfg;
 	char err[256];
@@ -251,29 +151,29 @@ static struct k8s_watch *watch_on(const struct fake *f, struct k8s_conn *conn)
 #define SVC_JSON "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"%s\"," \
 	"\"namespace\":\"default\"},\"spec\":{\"ports\":[{\"name\":\"http\",\"port\":80}]}}"
 
-static void create_svc(const struct fake *f, const char *name)
+static void create_svc(const struct kt_fake *f, const char *name)
 {
 	char body[512];
 
 	snprintf(body, sizeof(body), SVC_JSON, name);
-	KT_EQ(http_post(f, "/api/v1/namespaces/default/services", body), 201);
+	KT_EQ(kt_http(f, "POST", "/api/v1/namespaces/default/services", body), 201);
 }
 
 static void test_watch(const char *root, const char *gone_mode, int *skip)
 {
-	struct fake f = { 0 };
+	struct kt_fake f = { 0 };
 	struct k8s_conn conn;
 	struct k8s_watch *w;
 	struct k8s_watch_stats st;
 	struct seen s;
-	int rc = fake_start(&f, root, gone_mode);
+	int rc = kt_fake_start(&f, root, "basic.json", TOKEN, gone_mode);
 
 	if (rc != 0) {
 		if (rc == 77)
 			*skip = 1;
 		else
 			KT_CHECK(!"fake API server did not start");
-		fake_stop(&f);
+		kt_fake_stop(&f);
 		return;
 	}
 	memset(&s, 0, sizeof(s));
@@ -300,8 +200,8 @@ static void test_watch(const char *root, const char *gone_mode, int *skip)
 	k8s_watch_get_stats(w, &st);
 	KT_CHECK(st.bookmarks >= 2);
 	/* 410 Gone on the next watch: the client lists again (BEGIN/END once more). */
-	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
-	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 	WAIT_FOR(w, &s, 10000, s.ends[K8S_RES_SVC] >= 2 && s.ends[K8S_RES_NS] >= 2);
 	KT_CHECK(s.ends[K8S_RES_SVC] >= 2);
 	k8s_watch_get_stats(w, &st);
@@ -314,7 +214,7 @@ static void test_watch(const char *root, const char *gone_mode, int *skip)
 	{
 		unsigned ends = s.ends[K8S_RES_SVC];
 
-		KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+		KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 		usleep(300000);
 		create_svc(&f, "live-three");
 		WAIT_FOR(w, &s, 5000, strcmp(s.last_name[K8S_RES_SVC], "live-three") == 0);
@@ -322,25 +222,25 @@ static void test_watch(const char *root, const char *gone_mode, int *skip)
 		KT_EQ(s.ends[K8S_RES_SVC], ends);
 	}
 	/* A rejected token: errors, then recovery once it is accepted again. */
-	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"set-token\",\"token\":\"other\"}"), 200);
-	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"other\"}"), 200);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 	{
-		uint64_t until = ms_now() + 5000;
+		uint64_t until = kt_ms() + 5000;
 
 		do {
 			usleep(50000);
 			k8s_watch_get_stats(w, &st);
-		} while (st.last_status != 401 && ms_now() < until);
+		} while (st.last_status != 401 && kt_ms() < until);
 		KT_EQ(st.last_status, 401);
 	}
-	KT_EQ(http_post(&f, "/fake/fault", "{\"action\":\"set-token\",\"token\":\"" TOKEN "\"}"), 200);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"" TOKEN "\"}"), 200);
 	create_svc(&f, "live-four");
 	WAIT_FOR(w, &s, 8000, strcmp(s.last_name[K8S_RES_SVC], "live-four") == 0);
 	KT_STR(s.last_name[K8S_RES_SVC], "live-four");
 	k8s_watch_stop(w);
 out:
 	k8s_conn_fini(&conn);
-	fake_stop(&f);
+	kt_fake_stop(&f);
 }
 
 int main(int argc, char **argv)
