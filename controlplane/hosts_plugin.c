@@ -124,8 +124,11 @@ static int hosts_check(struct hosts *h, bool force)
 	    st.st_mtim.tv_nsec == h->mtime.tv_nsec)
 		return 0;
 	text = read_all(h->path, &len);
-	if (text == NULL)
+	if (text == NULL) {
+		cp_plog("WARNING", "hosts", "cannot read %s: %s", h->path,
+			(uint64_t)st.st_size > HOSTS_MAX_FILE ? "larger than 256 MiB" : strerror(errno));
 		return 0;
+	}
 	hash = dns_name_hash((const uint8_t *)text, len);
 	h->dev = st.st_dev;
 	h->ino = st.st_ino;
