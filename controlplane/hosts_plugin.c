@@ -56,6 +56,7 @@ struct hosts {
 	uint64_t next_check_ms;
 	double reload_ts;
 	unsigned bad_lines;
+	bool read_warned;
 };
 
 static const uint16_t hosts_types[] = { DNS_T_A, DNS_T_AAAA, DNS_T_PTR, 0 };
@@ -125,10 +126,14 @@ static int hosts_check(struct hosts *h, bool force)
 		return 0;
 	text = read_all(h->path, &len);
 	if (text == NULL) {
-		cp_plog("WARNING", "hosts", "cannot read %s: %s", h->path,
-			(uint64_t)st.st_size > HOSTS_MAX_FILE ? "larger than 256 MiB" : strerror(errno));
+		if (!h->read_warned) /* once, not at every check */
+			cp_plog("WARNING", "hosts", "cannot read %s: %s", h->path,
+				(uint64_t)st.st_size > HOSTS_MAX_FILE ? "larger than 256 MiB" :
+				strerror(errno));
+		h->read_warned = true;
 		return 0;
 	}
+	h->read_warned = false;
 	hash = dns_name_hash((const uint8_t *)text, len);
 	h->dev = st.st_dev;
 	h->ino = st.st_ino;
