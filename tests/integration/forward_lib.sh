@@ -96,6 +96,7 @@ server:
   xfrdir: "$d"
   server-count: 1
   verbosity: 1
+  rrl-ratelimit: 0
 remote-control:
   control-enable: no
 zone:

@@ -322,7 +322,7 @@ static int nsd_conf(struct ft_nsd *n)
 		 "  zonesdir: \"%s\"\n  pidfile: \"%s/nsd.pid\"\n  logfile: \"%s/nsd.log\"\n"
 		 "  database: \"\"\n  xfrdfile: \"%s/xfrd.state\"\n"
 		 "  zonelistfile: \"%s/zone.list\"\n  xfrdir: \"%s\"\n  server-count: 1\n"
-		 "  verbosity: 1\nremote-control:\n  control-enable: no\n"
+		 "  verbosity: 1\n  rrl-ratelimit: 0\nremote-control:\n  control-enable: no\n"
 		 "zone:\n  name: example.test\n  zonefile: example.test.zone\n",
 		 n->addr, n->port, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir);
 	zone_text(zone, sizeof(zone));
