@@ -422,17 +422,15 @@ static int write_tcp(uint8_t *msg, size_t cap, const struct dns_query *q,
 static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const struct dns_query *q,
 		       bool tcp)
 {
-	union {
-		struct dns_answer a;
-		uint8_t buf[CP_VAL_MAX];
-	} v;
-	int n = dns_builder_finish(b, &v.a, sizeof(v));
+	_Alignas(8) uint8_t buf[CP_VAL_MAX];
+	struct dns_answer *a = (struct dns_answer *)(void *)buf;
+	int n = dns_builder_finish(b, a, sizeof(buf));
 
 	if (n < 0)
 		return dns_write_rcode(msg, cap, q, DNS_RCODE_SERVFAIL);
 	if (tcp)
-		return write_tcp(msg, cap, q, &v.a);
-	return dns_write_answer(msg, cap, q, &v.a, dp_monotonic_sec());
+		return write_tcp(msg, cap, q, a);
+	return dns_write_answer(msg, cap, q, a, dp_monotonic_sec());
 }
 
 int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,

@@ -28,13 +28,21 @@
 #define REQ_NONE (-2)  /* some listed name needs misses to come to the control plane */
 #define REQ_VALS 16
 
+/* A finished value; bytes, because struct dns_answer ends in a flexible array. */
 struct val {
 	int size;
-	union {
-		struct dns_answer a;
-		uint8_t b[CP_VAL_MAX];
-	} u;
+	_Alignas(8) uint8_t b[CP_VAL_MAX];
 };
+
+static struct dns_answer *ans(struct val *v)
+{
+	return (struct dns_answer *)(void *)v->b;
+}
+
+static const struct dns_answer *cans(const struct val *v)
+{
+	return (const struct dns_answer *)(const void *)v->b;
+}
 
 /** What a listed name needs from the zone it falls in. */
 struct need {
@@ -81,32 +89,32 @@ static bool same_anyq(const uint8_t *a, size_t asz, const uint8_t *b, size_t bsz
 
 static bool same(const struct val *a, const struct val *b)
 {
-	return a->size == b->size && memcmp(a->u.b, b->u.b, (size_t)a->size) == 0;
+	return a->size == b->size && memcmp(a->b, b->b, (size_t)a->size) == 0;
 }
 
 static bool is_nodata(const struct val *v)
 {
-	return (v->u.a.flags & DNS_F_RCODE) == DNS_RCODE_NOERROR && v->u.a.ancount == 0;
+	return (cans(v)->flags & DNS_F_RCODE) == DNS_RCODE_NOERROR && cans(v)->ancount == 0;
 }
 
 void cp_outcome_value(struct cp_outcome *o, const struct dns_builder *b)
 {
 	struct val v;
 
-	v.size = dns_builder_finish(b, &v.u.a, sizeof(v.u));
+	v.size = dns_builder_finish(b, ans(&v), sizeof(v.b));
 	if (v.size < 0 || v.size > CP_OUT_VAL_MAX) {
 		o->dynamic = true;
 		return;
 	}
 	for (unsigned i = 0; i < o->n; i++) {
-		if (o->size[i] == v.size && memcmp(o->val[i], v.u.b, (size_t)v.size) == 0)
+		if (o->size[i] == v.size && memcmp(o->val[i], v.b, (size_t)v.size) == 0)
 			return;
 	}
 	if (o->n == CP_OUT_MAX) {
 		o->dynamic = true;
 		return;
 	}
-	memcpy(o->val[o->n], v.u.b, (size_t)v.size);
+	memcpy(o->val[o->n], v.b, (size_t)v.size);
 	o->size[o->n++] = (uint16_t)v.size;
 }
 
@@ -142,7 +150,7 @@ static int eval(struct cp_sync *s, const uint8_t *name, size_t len, uint16_t qty
 			dst = tmp;
 		if (cp_engine_run(s->e, &rq, &s->b) != CP_ANSWERED)
 			ok = 0;
-		else if ((dst->size = dns_builder_finish(&s->b, &dst->u.a, sizeof(dst->u))) < 0)
+		else if ((dst->size = dns_builder_finish(&s->b, ans(dst), sizeof(dst->b))) < 0)
 			ok = 0;
 		else if (p > 0 && !same(dst, out))
 			ok = 0;
@@ -166,7 +174,7 @@ static void put_val(struct cp_sync *s, const uint8_t *name, size_t len, uint16_t
 	int rc;
 
 	key_of(&k, name, len, qtype);
-	rc = s->sink->put(s->sink->ctx, &k, dns_key_hash(&k), &v->u.a, (size_t)v->size);
+	rc = s->sink->put(s->sink->ctx, &k, dns_key_hash(&k), cans(v), (size_t)v->size);
 	if (rc < 0) {
 		s->put_failed = true;
 		if (s->err == 0)
@@ -235,7 +243,7 @@ static int zone_of(const struct cp_zpol *z, unsigned n, const uint8_t *name, siz
 static int intern_req(struct cp_sync *s, const struct val *v)
 {
 	for (unsigned i = 0; i < s->n_reqv; i++) {
-		if (same_anyq(s->reqv[i]->u.b, (size_t)s->reqv[i]->size, v->u.b, (size_t)v->size))
+		if (same_anyq(s->reqv[i]->b, (size_t)s->reqv[i]->size, v->b, (size_t)v->size))
 			return (int)i;
 	}
 	if (s->n_reqv == REQ_VALS || (s->reqv[s->n_reqv] = malloc(sizeof(*v))) == NULL)
@@ -457,7 +465,7 @@ static int zp_analyze_one(struct cp_sync *s, unsigned i, struct cp_zone *excl)
 	}
 	if (!o->dynamic && !o->next && o->n == 1 &&
 	    (z->req == REQ_ANY ||
-	     (z->req >= 0 && same_anyq(o->val[0], o->size[0], s->reqv[z->req]->u.b,
+	     (z->req >= 0 && same_anyq(o->val[0], o->size[0], s->reqv[z->req]->b,
 				       (size_t)s->reqv[z->req]->size)))) {
 		z->val = malloc(o->size[0]);
 		if (z->val != NULL) {
@@ -513,8 +521,10 @@ static int zp_publish(struct cp_sync *s)
 	if (n > DP_MAX_ZONES) {
 		cp_plog("WARNING", "engine", "%u zones exceed the fast path's %d: all misses go to "
 			"the control plane", n, DP_MAX_ZONES);
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
+			free(kept[i].val);
 			kept[i].val = NULL;
+		}
 		n = 0;
 	}
 	dz = calloc(n + 1, sizeof(*dz));
@@ -586,7 +596,7 @@ int cp_tick_name(struct cp_tick *t, const uint8_t *name, size_t len)
 		const struct cp_zpol *z = &e->pub[zi];
 
 		/* The published zone answer would now be wrong for this name. */
-		if (nd.none || (nd.v != NULL && !same_anyq(z->val, z->size, nd.v->u.b,
+		if (nd.none || (nd.v != NULL && !same_anyq(z->val, z->size, nd.v->b,
 							    (size_t)nd.v->size)))
 			rc = 1;
 	}
