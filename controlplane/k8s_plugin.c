@@ -488,11 +488,127 @@ static int sync_cb(void *ctx, const uint8_t *name, size_t len)
 	return cp_sync_name(ctx, name, len);
 }
 
+#ifdef CP_HAVE_SYNC_ZONE
+#define OWN_ZONES_MAX 32 /* of the fast path's DP_MAX_ZONES, for ExternalNames */
+
+/* ExternalName services whose target lies outside zone @p zi (the chain completes them). */
+static bool ext_out_of_zone(const struct k8s_informer *inf, const struct k8s_group *g, int zi)
+{
+	const struct k8s_zone *z = &inf->cfg.zones[zi];
+	uint8_t w[DNS_MAX_NAME];
+	int n;
+
+	if (g->svc == NULL || g->svc->u.svc.type != K8S_SVC_EXTERNAL || g->svc->u.svc.external_is_ip ||
+	    !k8s_synth_ns_exposed(&inf->syn, g->ns))
+		return false;
+	n = dns_name_from_str(w, sizeof(w), g->svc->u.svc.external);
+	return n > 0 && !k8s_name_under(w, (size_t)n, z->wire, z->wire_len);
+}
+
+static int offer_zone(struct cp_sync *s, const struct k8s_zone *z, const char *labels)
+{
+	char text[2048];
+	uint8_t w[DNS_MAX_NAME];
+	int n;
+
+	snprintf(text, sizeof(text), "%s.%s", labels, strcmp(z->name, ".") == 0 ? "" : z->name);
+	n = dns_name_from_str(w, sizeof(w), text);
+	return n > 0 ? cp_sync_zone(s, w, (size_t)n) : 0;
+}
+
+/* Namespaces holding an out-of-zone ExternalName of zone @p zi; services in @p n_svc. */
+static unsigned ext_count(const struct k8s_informer *inf, int zi, unsigned *n_svc)
+{
+	struct k8s_hiter it = { 0, NULL };
+	struct k8s_hnode *m;
+	unsigned nss = 0;
+
+	*n_svc = 0;
+	while ((m = k8s_hmap_iter(&inf->store.ns, &it)) != NULL) {
+		const struct k8s_nsent *e = k8s_container_of(m, struct k8s_nsent, node);
+		unsigned k = 0;
+
+		for (const struct k8s_group *g = e->groups; g != NULL; g = g->ns_next)
+			k += ext_out_of_zone(inf, g, zi);
+		*n_svc += k;
+		nss += k != 0;
+	}
+	return nss;
+}
+
+/* Out-of-zone ExternalNames of zone @p zi as zones: one per service, or per namespace
+ * when there are many, or none (the whole zone then goes to the control plane). */
+static int offer_ext_zones(struct k8s_informer *inf, struct cp_sync *s, int zi)
+{
+	const struct k8s_zone *z = &inf->cfg.zones[zi];
+	struct k8s_hiter it = { 0, NULL };
+	struct k8s_hnode *n;
+	unsigned n_svc, n_ns = ext_count(inf, zi, &n_svc);
+	bool per_ns = n_svc > OWN_ZONES_MAX;
+	char lb[512];
+	int rc = 0;
+
+	if (per_ns && n_ns > OWN_ZONES_MAX)
+		return 0;
+	while (rc == 0 && (n = k8s_hmap_iter(&inf->store.groups, &it)) != NULL) {
+		const struct k8s_group *g = k8s_container_of(n, struct k8s_group, node);
+
+		if (!ext_out_of_zone(inf, g, zi))
+			continue;
+		if (per_ns)
+			snprintf(lb, sizeof(lb), "%s.svc", g->ns); /* repeats are merged */
+		else
+			snprintf(lb, sizeof(lb), "%s.%s.svc", g->name, g->ns);
+		rc = offer_zone(s, z, lb);
+	}
+	return rc;
+}
+
+/*
+ * The plugin's zones, and zones of their own for what the fast path must send to the
+ * control plane so the rest of each zone keeps its NXDOMAIN answer: pod.<zone> (every a-b-c-d.<ns>.pod.<zone> may
+ * exist), out-of-zone ExternalNames, and fallthrough zones below the plugin's zones.
+ * Offered before any name, so each name counts against its own zone.
+ */
+static int offer_zones(struct k8s_informer *inf, struct cp_sync *s)
+{
+	const struct k8s_config *c = &inf->cfg;
+	int rc = 0;
+
+	for (unsigned i = 0; i < c->n_zones && rc == 0; i++) {
+		const struct k8s_zone *z = &c->zones[i];
+
+		/* The plugin's own zones: a `.:53` block has no other candidate for them. */
+		rc = cp_sync_zone(s, z->wire, z->wire_len);
+		if (rc != 0 || z->reverse)
+			continue;
+		if (c->pods != K8S_PODS_DISABLED)
+			rc = offer_zone(s, z, "pod");
+		if (rc == 0)
+			rc = offer_ext_zones(inf, s, (int)i);
+	}
+	for (unsigned i = 0; i < c->n_fall && rc == 0; i++) {
+		const struct k8s_zone *f = &c->fall_zones[i];
+
+		if (k8s_config_zone_of(c, f->wire, f->wire_len) >= 0)
+			rc = cp_sync_zone(s, f->wire, f->wire_len);
+	}
+	return rc;
+}
+#endif
+
 static int k8s_sync(void *vi, struct cp_sync *s)
 {
 	struct k8s_informer *inf = ((struct k8s_inst *)vi)->inf;
 	uint64_t t0 = now_ns();
-	int rc = k8s_names_all(&inf->syn, &inf->vc, sync_cb, s);
+	int rc = 0;
+
+#ifdef CP_HAVE_SYNC_ZONE
+	if (inf->synced)
+		rc = offer_zones(inf, s);
+#endif
+	if (rc == 0)
+		rc = k8s_names_all(&inf->syn, &inf->vc, sync_cb, s);
 
 	inf->sync_cost_ms = (now_ns() - t0) / 1000000u;
 	inf->full_syncs++;
