@@ -487,18 +487,6 @@ static enum cp_serve cache_serve(void *inst, const struct cp_request *rq, struct
 		c->misses++;
 		return CP_NEXT;
 	}
-	/*
-	 * The engine writes built answers within the client's UDP size even over TCP; an
-	 * entry that does not fit it goes to the forwarder, whose replies to TCP clients are
-	 * not cut. (Cheaper than a wrong TC=1 over TCP; goes once the engine sizes TCP
-	 * answers by the connection.)
-	 */
-	if (rq->client != NULL && rq->client->tcp && rq->client->done != NULL &&
-	    (size_t)rq->q->question_end + e->val->rr_len + 11u >
-	    (rq->q->has_edns ? rq->q->edns_size : DNS_UDP_MIN)) {
-		c->misses++;
-		return CP_NEXT;
-	}
 	return serve_entry(c, e, rq, b);
 }
 
