@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -76,6 +78,26 @@ void fwd_tls_free(struct fwd_tls *t)
 	free(t);
 }
 
+/* Expect the connected peer's IP address in the certificate. @return 0 or -1 */
+static int set_peer_ip(SSL *ssl, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const unsigned char *ip;
+	size_t iplen;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		ip = (const unsigned char *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+		iplen = 16;
+	} else {
+		ip = (const unsigned char *)&((struct sockaddr_in *)&ss)->sin_addr;
+		iplen = 4;
+	}
+	return X509_VERIFY_PARAM_set1_ip(SSL_get0_param(ssl), ip, iplen) == 1 ? 0 : -1;
+}
+
 void *fwd_tls_session(struct fwd_tls *t, int fd)
 {
 	SSL *ssl = SSL_new(t->ctx);
@@ -86,13 +108,15 @@ void *fwd_tls_session(struct fwd_tls *t, int fd)
 		goto fail;
 	/*
 	 * With a server name: SNI and a host name check, as Go's tls.Config.ServerName does.
-	 * Without one the chain is still verified against the CA (CoreDNS has no name then
-	 * either: the README warns that anyone can then man-in-the-middle).
+	 * Without one Go's dialer verifies against the host of the address it dialled, an IP
+	 * here: the certificate must carry the upstream's address (IP SAN).
 	 */
 	if (t->servername[0] != '\0') {
 		if (SSL_set_tlsext_host_name(ssl, t->servername) != 1 ||
 		    SSL_set1_host(ssl, t->servername) != 1)
 			goto fail;
+	} else if (set_peer_ip(ssl, fd) != 0) {
+		goto fail;
 	}
 	SSL_set_connect_state(ssl);
 	return ssl;

@@ -15,7 +15,8 @@ struct fwd_tls;
 /**
  * TLS settings of one forward stanza (CoreDNS `tls [CERT KEY] [CA]` + `tls_servername`).
  * @p ca NULL = system CAs. @p cert/@p key NULL = no client authentication. @p servername
- * NULL = no SNI and no host name check (like CoreDNS without tls_servername).
+ * NULL = no SNI, and the certificate must name the upstream's IP address (what Go's
+ * dialer checks for CoreDNS without tls_servername).
  * @return the context, or NULL with a message in @p err.
  */
 struct fwd_tls *fwd_tls_create(const char *cert, const char *key, const char *ca,

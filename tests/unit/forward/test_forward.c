@@ -324,7 +324,7 @@ static void test_tls(void)
 	snprintf(dir, sizeof(dir), "%s", nsd.dir);
 	snprintf(cmd, sizeof(cmd), "/usr/bin/openssl req -x509 -newkey rsa:2048 -nodes -keyout "
 		 "%s/tls.key -out %s/tls.pem -days 2 -subj /CN=dpdns.test -addext "
-		 "subjectAltName=DNS:dpdns.test >/dev/null 2>&1", dir, dir);
+		 "subjectAltName=DNS:dpdns.test,IP:127.0.0.1 >/dev/null 2>&1", dir, dir);
 	CHECK_EQ(system(cmd), 0);
 	/* A second nsd on the same zone file with a TLS port. */
 	memset(&tn, 0, sizeof(tn));
@@ -351,6 +351,13 @@ static void test_tls(void)
 	CHECK_EQ(drv_query(&d, "www.example.test", DNS_T_A, NULL, &r), DNS_RCODE_NOERROR);
 	CHECK(has_a(&r, "192.0.2.10"));
 	CHECK_EQ(drv_query(&d, "alias.example.test", DNS_T_A, NULL, &r), DNS_RCODE_NOERROR);
+	drv_free(&d);
+	/* No tls_servername: the certificate is checked against the upstream's address. */
+	snprintf(cf, sizeof(cf), ".:53 {\n  forward . tls://127.0.0.1:%u {\n    tls %s/tls.pem\n"
+		 "  }\n}\n", tn.port, dir);
+	CHECK_EQ(drv_load(&d, cf), 0);
+	CHECK_EQ(drv_query(&d, "www.example.test", DNS_T_AAAA, NULL, &r), DNS_RCODE_NOERROR);
+	CHECK_EQ(r.p.an, 1);
 	drv_free(&d);
 	/* The wrong name: the handshake fails, no answer is taken from that server. */
 	snprintf(cf, sizeof(cf), ".:53 {\n  forward . tls://127.0.0.1:%u {\n    tls %s/tls.pem\n"
