@@ -117,12 +117,24 @@ static struct cache_ent *ent_find(struct cp_cache *c, const struct dns_key *k, u
 	return *slot_of(c, k, hash);
 }
 
+/*
+ * The shared table is keyed by (name, type) only and answers every port the fast path
+ * serves: with server blocks on several ports a block's cache would answer the others'
+ * queries, so entries then stay in the control plane.
+ */
+static bool table_ok(const struct cp_cache *c)
+{
+	const struct cp_settings *set = cp_engine_settings(fwc_link_engine(c->link));
+
+	return set == NULL || set->dns_ports[0] == 0 || set->dns_ports[1] == 0;
+}
+
 static void ent_publish(struct cp_cache *c, struct cache_ent *e)
 {
 	const struct cp_sink *sink = fwc_link_sink(c->link);
 
-	if (sink == NULL)
-		return; /* the next tick publishes it */
+	if (sink == NULL || !table_ok(c))
+		return; /* the next tick publishes it (one port) */
 	e->published = sink->put(sink->ctx, &e->key, e->hash, e->val, e->size) == 0;
 }
 

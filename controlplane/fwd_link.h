@@ -29,6 +29,7 @@ void fwc_link_put(struct fwc_link *l);
 void fwc_link_set_fwd(struct fwc_link *l, struct cp_fwdp *p);
 void fwc_link_set_cache(struct fwc_link *l, struct cp_cache *c);
 struct cp_fwdp *fwc_link_fwd(const struct fwc_link *l);
+struct cp_engine *fwc_link_engine(const struct fwc_link *l);
 struct cp_cache *fwc_link_cache(const struct fwc_link *l);
 
 /**

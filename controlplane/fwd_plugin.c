@@ -117,6 +117,11 @@ struct cp_fwdp *fwc_link_fwd(const struct fwc_link *l)
 	return l->fwd;
 }
 
+struct cp_engine *fwc_link_engine(const struct fwc_link *l)
+{
+	return l->e;
+}
+
 struct cp_cache *fwc_link_cache(const struct fwc_link *l)
 {
 	return l->cache;

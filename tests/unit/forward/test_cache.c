@@ -197,6 +197,23 @@ static void test_keepttl_disable(void)
 	drv_free(&d);
 }
 
+/* Two ports: the table answers both, so a block's cache stays in the control plane. */
+static void test_two_ports(void)
+{
+	char cf[512];
+	struct drv d;
+	struct qres r;
+
+	corefile(cf, sizeof(cf), ".:53 {\n  cache 30\n  forward . %s:%u\n}\n"
+		 ".:1053 {\n  forward . %s:%u\n}\n", nsd.addr, nsd.port, nsd.addr, nsd.port);
+	CHECK_EQ(drv_load(&d, cf), 0);
+	CHECK_EQ(drv_query(&d, "www.example.test", DNS_T_A, NULL, &r), DNS_RCODE_NOERROR);
+	CHECK(drv_table(&d, "www.example.test", DNS_T_A) == NULL);
+	CHECK_EQ(drv_query(&d, "www.example.test", DNS_T_A, NULL, &r), DNS_RCODE_NOERROR);
+	CHECK(!r.deferred); /* from the control plane's copy */
+	drv_free(&d);
+}
+
 /* Entries stored for 2 s, served stale afterwards. */
 static void test_serve_stale(void)
 {
@@ -327,6 +344,7 @@ int main(void)
 	test_basic();
 	test_servfail();
 	test_keepttl_disable();
+	test_two_ports();
 	test_prefetch();
 	test_serve_stale();
 	test_config();
