@@ -615,10 +615,13 @@ struct k8s_selector *k8s_selector_parse(const char *text, char *err, size_t errl
 		p = sel_req(p, s);
 		if (p == NULL)
 			goto fail;
-		if (*p == ',')
+		if (*p == ',') {
 			p = skip_ws(p + 1);
-		else if (*p != '\0')
+			if (*p == '\0')
+				goto fail; /* "a=b," : a requirement must follow */
+		} else if (*p != '\0') {
 			goto fail;
+		}
 	}
 	if (s->n == 0)
 		goto fail;
