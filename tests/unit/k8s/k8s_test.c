@@ -301,8 +301,15 @@ uint64_t kt_ms(void)
 int kt_fake_start(struct kt_fake *f, const char *root, const char *objects, const char *token,
 		  const char *gone_mode)
 {
+	return kt_fake_start_args(f, root, objects, token, gone_mode, NULL, false);
+}
+
+int kt_fake_start_args(struct kt_fake *f, const char *root, const char *objects,
+		       const char *token, const char *gone_mode, const char *const *extra,
+		       bool https)
+{
 	char server[1024], objpath[1024], ready[128];
-	const char *argv[20];
+	const char *argv[32];
 	uint64_t until;
 	int n = 0;
 
@@ -333,6 +340,8 @@ int kt_fake_start(struct kt_fake *f, const char *root, const char *objects, cons
 		argv[n++] = "--token";
 		argv[n++] = token;
 	}
+	for (unsigned i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
+		argv[n++] = extra[i];
 	argv[n] = NULL;
 	f->pid = fork();
 	if (f->pid == 0) {
@@ -348,7 +357,8 @@ int kt_fake_start(struct kt_fake *f, const char *root, const char *objects, cons
 
 			fclose(p);
 			if (ok) {
-				snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", f->port);
+				snprintf(f->base, sizeof(f->base), "%s://127.0.0.1:%d",
+					 https ? "https" : "http", f->port);
 				return 0;
 			}
 		}

@@ -110,6 +110,10 @@ uint64_t kt_ms(void);
  */
 int kt_fake_start(struct kt_fake *f, const char *root, const char *objects, const char *token,
 		  const char *gone_mode);
+/** Same, with more server arguments (NULL-terminated); @p https: the URL scheme. */
+int kt_fake_start_args(struct kt_fake *f, const char *root, const char *objects,
+		       const char *token, const char *gone_mode, const char *const *extra,
+		       bool https);
 void kt_fake_stop(struct kt_fake *f);
 /** @p method @p path with JSON @p body (may be NULL). @return the HTTP status, 0 on failure */
 long kt_http(const struct kt_fake *f, const char *method, const char *path, const char *body);

@@ -642,6 +642,102 @@ static void scenario_b(const char *root, int *skip)
 	rig_stop(&r);
 }
 
+/* A CA, a server certificate for 127.0.0.1 and a client certificate, with openssl(1). */
+static int make_certs(const char *dir)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && exec >/dev/null 2>&1 && "
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout ca.key -out ca.crt -days 2 -subj /CN=h7-test-ca && "
+		 "printf 'subjectAltName=IP:127.0.0.1\n' > san.ext && "
+		 "for n in srv client; do "
+		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout $n.key -out $n.csr -subj /CN=h7-$n && "
+		 "openssl x509 -req -in $n.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+		 "-out $n.crt -days 2 -extfile san.ext || exit 1; done", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char corefile_tls[] =
+	"cluster.local:53 {\n"
+	"    kubernetes cluster.local {\n"
+	"        endpoint %s\n"
+	"        tls client.crt client.key %s\n"
+	"    }\n"
+	"}\n";
+
+/* HTTPS with the server verified against the CA and the client authenticated by its
+ * certificate (the server also wants a token nobody sends). */
+static void scenario_tls(const char *root, int *skip)
+{
+	struct rig r;
+	char err[512], text[1024], arg[3][256];
+	const char *extra[7];
+	struct probe p;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.dir, sizeof(r.dir), "/tmp/h7-k8st-XXXXXX");
+	if (mkdtemp(r.dir) == NULL)
+		return;
+	k8s_hmap_init(&r.ms.m);
+	r.sink = (struct cp_sink){ m_put, m_del, m_zones, &r.ms };
+	if (make_certs(r.dir) != 0) {
+		*skip = 1;
+		goto out;
+	}
+	snprintf(arg[0], sizeof(arg[0]), "%s/srv.crt", r.dir);
+	snprintf(arg[1], sizeof(arg[1]), "%s/srv.key", r.dir);
+	snprintf(arg[2], sizeof(arg[2]), "%s/ca.crt", r.dir);
+	extra[0] = "--tls-cert";
+	extra[1] = arg[0];
+	extra[2] = "--tls-key";
+	extra[3] = arg[1];
+	extra[4] = "--client-ca";
+	extra[5] = arg[2];
+	extra[6] = NULL;
+	rc = kt_fake_start_args(&r.f, root, "basic.json", "nobody-has-this", "http", extra, true);
+	if (rc != 0) {
+		*skip |= rc == 77;
+		KT_CHECK(rc == 77);
+		goto out;
+	}
+	snprintf(text, sizeof(text), corefile_tls, r.f.base, "ca.crt");
+	r.e = cp_engine_load(write_file(&r, "Corefile", text), err, sizeof(err));
+	KT_CHECK(r.e != NULL);
+	if (r.e == NULL) {
+		fprintf(stderr, "load: %s\n", err);
+		goto out;
+	}
+	full_sync(&r);
+	KT_CHECK(run_until_ready(&r));
+	probe(&r, "web.ns1.svc.cluster.local", DNS_T_A, &p);
+	KT_EQ(p.ancount, 1);
+	KT_EQ(p.fp_how, 1);
+	rig_engine_free(&r);
+	/* A CA that did not sign the server's certificate: never synced. */
+	snprintf(text, sizeof(text), corefile_tls, r.f.base, "client.crt");
+	r.e = cp_engine_load(write_file(&r, "Corefile", text), err, sizeof(err));
+	KT_CHECK(r.e != NULL);
+	if (r.e != NULL) {
+		full_sync(&r);
+		run(&r, 1500);
+		KT_CHECK(!cp_engine_ready(r.e, err, sizeof(err)));
+		probe(&r, "nope.ns1.svc.cluster.local", DNS_T_A, &p);
+		KT_EQ(p.rcode, 2); /* would-be NXDOMAIN before the first sync */
+	}
+out:
+	rig_engine_free(&r);
+	kt_fake_stop(&r.f);
+	snprintf(text, sizeof(text), "rm -f %s/*.crt %s/*.key %s/*.csr %s/*.srl %s/san.ext %s/Corefile",
+		 r.dir, r.dir, r.dir, r.dir, r.dir, r.dir);
+	rc = system(text);
+	(void)rc;
+	rmdir(r.dir);
+}
+
 static void expect_error(struct rig *r, const char *corefile, const char *needle)
 {
 	char err[512] = "";
@@ -693,6 +789,7 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		scenario_a(argv[1], &skip);
 		scenario_b(argv[1], &skip);
+		scenario_tls(argv[1], &skip);
 	} else {
 		skip = 1;
 	}
