@@ -111,12 +111,12 @@ assert_answer "bare namespace: NODATA" NOERROR 'aa' 0
 dq @$S4 nons.svc.cluster.local A
 assert_answer "unknown namespace" NXDOMAIN 'aa' 0
 stats_json
-miss0=$(stat zone_neg)
+miss0=$(stat total.zone_negative)
 dq @$S4 api.github.com.ns1.svc.cluster.local A
 assert_answer "search-path miss" NXDOMAIN 'aa' 0
 if grep -q cp_sync_zone "$IT_SRC/controlplane/plugin.h"; then
 	stats_json
-	check_grew "search-path miss answered by the fast path (zone answer)" "$miss0" 1 "$(stat zone_neg)"
+	check_grew "search-path miss answered by the fast path (zone answer)" "$miss0" 1 "$(stat total.zone_negative)"
 else
 	echo "NOTE: the engine has no cp_sync_zone: '.:53' gives cluster.local no fast-path zone answer"
 fi
