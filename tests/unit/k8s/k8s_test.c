@@ -315,7 +315,10 @@ int kt_fake_start_args(struct kt_fake *f, const char *root, const char *objects,
 
 	memset(f, 0, sizeof(*f));
 	snprintf(server, sizeof(server), "%s/tests/k8s/fake-apiserver", root);
-	snprintf(objpath, sizeof(objpath), "%s/tests/k8s/objects/%s", root, objects);
+	if (objects[0] == '/')
+		snprintf(objpath, sizeof(objpath), "%s", objects);
+	else
+		snprintf(objpath, sizeof(objpath), "%s/tests/k8s/objects/%s", root, objects);
 	if (access(server, R_OK) != 0 || access(objpath, R_OK) != 0)
 		return 77;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/h7-k8s-XXXXXX");

@@ -105,7 +105,7 @@ struct kt_fake {
 /** @return CLOCK_MONOTONIC milliseconds. */
 uint64_t kt_ms(void);
 /**
- * Start the server with tests/k8s/objects/@p objects, bearer @p token (NULL: none) and
+ * Start the server with tests/k8s/objects/@p objects (or the absolute path), bearer @p token (NULL: none) and
  * --gone-mode @p gone_mode. @return 0, 77 when it cannot run here, -1 on failure
  */
 int kt_fake_start(struct kt_fake *f, const char *root, const char *objects, const char *token,

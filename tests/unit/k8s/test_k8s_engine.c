@@ -422,6 +422,51 @@ static uint32_t zone_serial(const struct rig *r, const char *zone)
 	return 0;
 }
 
+/*
+ * Every name the table holds, asked for every probe type, and two names below it (an
+ * unknown label, a search-path miss): the fast path's answers must all be the control
+ * plane's. @return the number of names
+ */
+static unsigned probe_table(struct rig *r)
+{
+	struct k8s_hiter it = { 0, NULL };
+	struct k8s_hnode *n;
+	char (*names)[DNS_MAX_NAME * 4] = NULL;
+	unsigned cnt = 0, cap = 0;
+	struct probe p;
+
+	while ((n = k8s_hmap_iter(&r->ms.m, &it)) != NULL) {
+		const struct ment *e = k8s_container_of(n, struct ment, node);
+		char text[DNS_MAX_NAME * 4];
+		bool dup = false;
+
+		if (dns_name_to_str(e->key.name, e->key.name_len, 0, text, sizeof(text)) < 0)
+			continue;
+		text[strlen(text) - 1] = '\0'; /* no trailing dot */
+		for (unsigned i = 0; i < cnt && !dup; i++)
+			dup = strcmp(names[i], text) == 0;
+		if (dup)
+			continue;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = realloc(names, cap * sizeof(*names));
+		}
+		snprintf(names[cnt++], sizeof(names[0]), "%s", text);
+	}
+	for (unsigned i = 0; i < cnt; i++) {
+		char sub[DNS_MAX_NAME * 4 + 32];
+
+		for (unsigned k = 0; probe_types[k] != 0; k++)
+			probe(r, names[i], probe_types[k], &p);
+		snprintf(sub, sizeof(sub), "nope.%s", names[i]);
+		probe(r, sub, DNS_T_A, &p);
+		snprintf(sub, sizeof(sub), "api.github.com.%s", names[i]);
+		probe(r, sub, DNS_T_AAAA, &p);
+	}
+	free(names);
+	return cnt;
+}
+
 /* Wait until @p qname/@p qtype is answered by the fast path with rcode @p rcode and
  * @p how; @return milliseconds it took, or -1. */
 static long wait_fp(struct rig *r, const char *qname, uint16_t qtype, int rcode, int how,
@@ -502,6 +547,34 @@ static void scenario_updates(struct rig *r)
 	KT_CHECK(serial1 > serial0);
 	printf("  SOA serial %u -> %u (change at %ld)\n", serial0, serial1, (long)t_change);
 	probe_all(r);
+	probe_table(r);
+}
+
+/* A reload with the same kubernetes configuration shares the synced store: the new
+ * engine is ready at once (no relist), and keeps receiving changes after the old one
+ * is gone. */
+static void scenario_reload(struct rig *r)
+{
+	char err[512];
+	struct cp_engine *old = r->e;
+	struct probe p;
+	long ms;
+
+	r->e = load(r, corefile_a, err, sizeof(err));
+	KT_CHECK(r->e != NULL);
+	if (r->e == NULL) {
+		r->e = old;
+		return;
+	}
+	KT_CHECK(cp_engine_ready(r->e, err, sizeof(err)));
+	cp_engine_free(old);
+	full_sync(r);
+	probe(r, "new1.ns1.svc.cluster.local", DNS_T_A, &p);
+	KT_EQ(p.fp_how, 1);
+	KT_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/new1", NULL), 200);
+	ms = wait_fp(r, "new1.ns1.svc.cluster.local", DNS_T_A, 3, 3, 3000);
+	KT_CHECK(ms >= 0);
+	printf("  after a reload: deletion in the fast path after %ld ms\n", ms);
 }
 
 static void scenario_a(const char *root, int *skip)
@@ -537,6 +610,7 @@ static void scenario_a(const char *root, int *skip)
 	/* Every probe agrees; most are answered by the fast path. */
 	fp = probe_all(&r);
 	printf("  %u of the probes answered by the fast path\n", fp);
+	printf("  %u table names probed\n", probe_table(&r));
 	KT_CHECK(fp > 300);
 	KT_CHECK(zone_has_policy(&r, "cluster.local"));
 	KT_CHECK(zone_has_policy(&r, "in-addr.arpa"));
@@ -555,6 +629,7 @@ static void scenario_a(const char *root, int *skip)
 	probe(&r, "cluster.local", DNS_T_AXFR, &p);
 	KT_EQ(p.rcode, 5);
 	scenario_updates(&r);
+	scenario_reload(&r);
 	rig_stop(&r);
 }
 
@@ -738,6 +813,58 @@ out:
 	rmdir(r.dir);
 }
 
+/* The demo cluster (examples/k8s/demo-cluster.json) with the default Corefile's shape. */
+static void scenario_demo(const char *root, int *skip)
+{
+	static const char corefile[] =
+		".:53 {\n"
+		"    kubernetes cluster.local in-addr.arpa ip6.arpa {\n"
+		"        endpoint %s\n"
+		"        pods insecure\n"
+		"        fallthrough in-addr.arpa ip6.arpa\n"
+		"        ttl 30\n"
+		"    }\n"
+		"}\n";
+	struct rig r;
+	char err[512], path[1024];
+	struct probe p;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.dir, sizeof(r.dir), "/tmp/h7-k8sd-XXXXXX");
+	if (mkdtemp(r.dir) == NULL)
+		return;
+	k8s_hmap_init(&r.ms.m);
+	r.sink = (struct cp_sink){ m_put, m_del, m_zones, &r.ms };
+	snprintf(path, sizeof(path), "%s/examples/k8s/demo-cluster.json", root);
+	rc = access(path, R_OK) == 0 ? kt_fake_start(&r.f, root, path, NULL, "http") : 77;
+	if (rc != 0) {
+		*skip |= rc == 77;
+		rig_stop(&r);
+		return;
+	}
+	r.e = load(&r, corefile, err, sizeof(err));
+	KT_CHECK(r.e != NULL);
+	if (r.e == NULL) {
+		rig_stop(&r);
+		return;
+	}
+	full_sync(&r);
+	KT_CHECK(run_until_ready(&r));
+	printf("  demo cluster: %u table names probed\n", probe_table(&r));
+	probe_all(&r);
+	probe(&r, "catalog-db.shop.svc.cluster.local", DNS_T_A, &p);
+	KT_EQ(p.fp_how, 1); /* in-zone ExternalName: CNAME + the headless target's A records */
+	KT_EQ(p.ancount, 3);
+	probe(&r, "redis.db.svc.cluster.local", DNS_T_AAAA, &p);
+	KT_EQ(p.ancount, 1);
+	probe(&r, "analytics.db.svc.cluster.local", DNS_T_A, &p);
+	KT_EQ(p.rcode, 3); /* headless, no endpoints */
+	probe(&r, "_dns._udp.kube-dns.kube-system.svc.cluster.local", DNS_T_SRV, &p);
+	KT_EQ(p.ancount, 1);
+	rig_stop(&r);
+}
+
 static void expect_error(struct rig *r, const char *corefile, const char *needle)
 {
 	char err[512] = "";
@@ -790,6 +917,7 @@ int main(int argc, char **argv)
 		scenario_a(argv[1], &skip);
 		scenario_b(argv[1], &skip);
 		scenario_tls(argv[1], &skip);
+		scenario_demo(argv[1], &skip);
 	} else {
 		skip = 1;
 	}
