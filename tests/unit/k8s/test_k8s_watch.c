@@ -243,6 +243,60 @@ out:
 	kt_fake_stop(&f);
 }
 
+/* A token file (in-cluster, kubeconfig tokenFile): after a 401 the file is read again. */
+static void test_token_file(const char *root, int *skip)
+{
+	struct kt_fake f = { 0 };
+	struct k8s_conn conn;
+	struct k8s_watch_cfg cfg;
+	struct k8s_watch *w;
+	struct seen s;
+	char path[128], err[256];
+	FILE *tf;
+	int rc = kt_fake_start(&f, root, "basic.json", TOKEN, "http");
+
+	if (rc != 0) {
+		*skip |= rc == 77;
+		kt_fake_stop(&f);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/token", f.dir);
+	tf = fopen(path, "w");
+	fprintf(tf, "%s\n", TOKEN);
+	fclose(tf);
+	memset(&conn, 0, sizeof(conn));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&s, 0, sizeof(s));
+	conn.server = strdup(f.base);
+	conn.token_file = strdup(path);
+	cfg.conn = &conn;
+	cfg.watch[K8S_RES_SVC] = true;
+	cfg.backoff_min_ms = 100;
+	cfg.backoff_max_ms = 400;
+	w = k8s_watch_start(&cfg, err, sizeof(err));
+	KT_CHECK(w != NULL);
+	if (w == NULL)
+		goto out;
+	WAIT_FOR(w, &s, 10000, s.ends[K8S_RES_SVC] == 1);
+	KT_EQ(s.ends[K8S_RES_SVC], 1);
+	/* The token rotates: the server and the file change, the watch reconnects. */
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"rotated\"}"), 200);
+	tf = fopen(path, "w");
+	fprintf(tf, "rotated\n");
+	fclose(tf);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	snprintf(f.token, sizeof(f.token), "rotated");
+	usleep(500000);
+	create_svc(&f, "after-rotation");
+	WAIT_FOR(w, &s, 8000, strcmp(s.last_name[K8S_RES_SVC], "after-rotation") == 0);
+	KT_STR(s.last_name[K8S_RES_SVC], "after-rotation");
+	k8s_watch_stop(w);
+out:
+	unlink(path);
+	k8s_conn_fini(&conn);
+	kt_fake_stop(&f);
+}
+
 int main(int argc, char **argv)
 {
 	int skip = 0;
@@ -255,6 +309,8 @@ int main(int argc, char **argv)
 		test_watch(argv[1], "http", &skip);
 		if (!skip)
 			test_watch(argv[1], "event", &skip);
+		if (!skip)
+			test_token_file(argv[1], &skip);
 	} else {
 		skip = 1;
 	}
