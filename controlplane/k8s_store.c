@@ -405,10 +405,10 @@ static int apply_svc(struct k8s_store *s, struct k8s_obj *old, struct k8s_obj *o
 
 static int apply_slice(struct k8s_store *s, struct k8s_obj *old, struct k8s_obj *o)
 {
-	struct k8s_group *g = NULL;
-
 	if (o != NULL) {
-		g = group_get(s, o->ns, o->u.slice.service);
+		struct k8s_group *g = group_get(s, o->ns, o->u.slice.service);
+		struct k8s_obj **pp;
+
 		if (g == NULL)
 			return -ENOMEM;
 		o->group = g;
@@ -416,6 +416,13 @@ static int apply_slice(struct k8s_store *s, struct k8s_obj *old, struct k8s_obj 
 			group_put(s, g);
 			return -ENOMEM;
 		}
+		/* Linked before the old one leaves: a group of slices only must not be freed
+		 * in between when both are in it. */
+		for (pp = &g->slices; *pp != NULL; pp = &(*pp)->gnext)
+			;
+		*pp = o;
+		o->gnext = NULL;
+		g->n_slices++;
 	}
 	if (old != NULL) {
 		struct k8s_group *og = old->group;
@@ -423,15 +430,6 @@ static int apply_slice(struct k8s_store *s, struct k8s_obj *old, struct k8s_obj 
 		slice_unindex(s, old);
 		slice_unlink(old);
 		group_put(s, og);
-	}
-	if (o != NULL) {
-		struct k8s_obj **pp = &g->slices;
-
-		while (*pp != NULL)
-			pp = &(*pp)->gnext;
-		*pp = o;
-		o->gnext = NULL;
-		g->n_slices++;
 	}
 	return 0;
 }

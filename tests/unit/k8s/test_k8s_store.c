@@ -39,6 +39,11 @@ static void test_groups(void)
 					     EP("10.0.0.1") "," EP_NOTREADY("10.0.0.2"), "[" P_HTTP "]"));
 	g = k8s_store_group(&t.store, "default", "web");
 	KT_CHECK(g != NULL && g->svc == NULL && g->n_slices == 1);
+	/* MODIFIED while the group has no Service: the group stays. */
+	kt_apply(&t, K8S_RES_SLICE, kt_slice("default", "web-1", "web", "IPv4",
+					     EP("10.0.0.1") "," EP_NOTREADY("10.0.0.2"), "[" P_HTTP "]"));
+	g = k8s_store_group(&t.store, "default", "web");
+	KT_CHECK(g != NULL && g->svc == NULL && g->n_slices == 1);
 	KT_EQ(refs(&t, "10.0.0.1", false), 1);
 	KT_EQ(refs(&t, "10.0.0.2", false), 0); /* not ready: not indexed */
 	kt_apply(&t, K8S_RES_SVC, kt_svc("default", "web", "\"10.96.0.1\"", P_HTTP));
