@@ -498,11 +498,40 @@ static bool ext_out_of_zone(const struct k8s_informer *inf, const struct k8s_gro
 	uint8_t w[DNS_MAX_NAME];
 	int n;
 
-	if (g->svc == NULL || g->svc->u.svc.type != K8S_SVC_EXTERNAL || g->svc->u.svc.external_is_ip ||
-	    !k8s_synth_ns_exposed(&inf->syn, g->ns))
+	if (g->svc->u.svc.type != K8S_SVC_EXTERNAL || g->svc->u.svc.external_is_ip)
 		return false;
 	n = dns_name_from_str(w, sizeof(w), g->svc->u.svc.external);
 	return n > 0 && !k8s_name_under(w, (size_t)n, z->wire, z->wire_len);
+}
+
+/* Headless services whose answers (every ready endpoint; SRV with additional records)
+ * may not fit a table value: the control plane answers those names. */
+static bool too_big(const struct k8s_informer *inf, const struct k8s_group *g, int zi)
+{
+	/* Worst case per record: an owner or target "<host 63>.<svc>.<ns>.svc.<zone>", the
+	 * fixed fields and SRV rdata. */
+	size_t per = 64 + strlen(g->name) + strlen(g->ns) + 6 + inf->cfg.zones[zi].wire_len + 22;
+	unsigned recs = 0;
+
+	if (g->svc->u.svc.type != K8S_SVC_HEADLESS)
+		return false;
+	for (const struct k8s_obj *sl = g->slices; sl != NULL; sl = sl->gnext) {
+		unsigned ready = 0;
+
+		for (unsigned i = 0; i < sl->u.slice.n_eps; i++)
+			ready += sl->u.slice.eps[i].ready;
+		recs += ready * (sl->u.slice.n_ports + 1);
+	}
+	/* A value holds DNS_ANS_MAX_TTL records in DNS_BUILD_MAX bytes. */
+	return recs > DNS_ANS_MAX_TTL * 2 / 3 || recs * per > DNS_BUILD_MAX - 256;
+}
+
+/* Groups of zone @p zi whose names the fast path must send to the control plane. */
+static bool needs_route(const struct k8s_informer *inf, const struct k8s_group *g, int zi)
+{
+	if (g->svc == NULL || !k8s_synth_ns_exposed(&inf->syn, g->ns))
+		return false;
+	return ext_out_of_zone(inf, g, zi) || too_big(inf, g, zi);
 }
 
 static int offer_zone(struct cp_sync *s, const struct k8s_zone *z, const char *labels)
@@ -516,8 +545,8 @@ static int offer_zone(struct cp_sync *s, const struct k8s_zone *z, const char *l
 	return n > 0 ? cp_sync_zone(s, w, (size_t)n) : 0;
 }
 
-/* Namespaces holding an out-of-zone ExternalName of zone @p zi; services in @p n_svc. */
-static unsigned ext_count(const struct k8s_informer *inf, int zi, unsigned *n_svc)
+/* Namespaces holding groups that need routes in zone @p zi; the groups in @p n_svc. */
+static unsigned route_count(const struct k8s_informer *inf, int zi, unsigned *n_svc)
 {
 	struct k8s_hiter it = { 0, NULL };
 	struct k8s_hnode *m;
@@ -529,21 +558,21 @@ static unsigned ext_count(const struct k8s_informer *inf, int zi, unsigned *n_sv
 		unsigned k = 0;
 
 		for (const struct k8s_group *g = e->groups; g != NULL; g = g->ns_next)
-			k += ext_out_of_zone(inf, g, zi);
+			k += needs_route(inf, g, zi);
 		*n_svc += k;
 		nss += k != 0;
 	}
 	return nss;
 }
 
-/* Out-of-zone ExternalNames of zone @p zi as zones: one per service, or per namespace
- * when there are many, or none (the whole zone then goes to the control plane). */
-static int offer_ext_zones(struct k8s_informer *inf, struct cp_sync *s, int zi)
+/* Groups needing the control plane as zones: one per service, or per namespace when
+ * there are many, or none (the whole zone then goes to the control plane). */
+static int offer_route_zones(struct k8s_informer *inf, struct cp_sync *s, int zi)
 {
 	const struct k8s_zone *z = &inf->cfg.zones[zi];
 	struct k8s_hiter it = { 0, NULL };
 	struct k8s_hnode *n;
-	unsigned n_svc, n_ns = ext_count(inf, zi, &n_svc);
+	unsigned n_svc, n_ns = route_count(inf, zi, &n_svc);
 	bool per_ns = n_svc > OWN_ZONES_MAX;
 	char lb[512];
 	int rc = 0;
@@ -553,7 +582,7 @@ static int offer_ext_zones(struct k8s_informer *inf, struct cp_sync *s, int zi)
 	while (rc == 0 && (n = k8s_hmap_iter(&inf->store.groups, &it)) != NULL) {
 		const struct k8s_group *g = k8s_container_of(n, struct k8s_group, node);
 
-		if (!ext_out_of_zone(inf, g, zi))
+		if (!needs_route(inf, g, zi))
 			continue;
 		if (per_ns)
 			snprintf(lb, sizeof(lb), "%s.svc", g->ns); /* repeats are merged */
@@ -566,8 +595,9 @@ static int offer_ext_zones(struct k8s_informer *inf, struct cp_sync *s, int zi)
 
 /*
  * The plugin's zones, and zones of their own for what the fast path must send to the
- * control plane so the rest of each zone keeps its NXDOMAIN answer: pod.<zone> (every a-b-c-d.<ns>.pod.<zone> may
- * exist), out-of-zone ExternalNames, and fallthrough zones below the plugin's zones.
+ * control plane so the rest of each zone keeps its NXDOMAIN answer: pod.<zone> (every
+ * a-b-c-d.<ns>.pod.<zone> may exist), out-of-zone ExternalNames, headless services too
+ * big for a value, and fallthrough zones below the plugin's zones.
  * Offered before any name, so each name counts against its own zone.
  */
 static int offer_zones(struct k8s_informer *inf, struct cp_sync *s)
@@ -585,7 +615,7 @@ static int offer_zones(struct k8s_informer *inf, struct cp_sync *s)
 		if (c->pods != K8S_PODS_DISABLED)
 			rc = offer_zone(s, z, "pod");
 		if (rc == 0)
-			rc = offer_ext_zones(inf, s, (int)i);
+			rc = offer_route_zones(inf, s, (int)i);
 	}
 	for (unsigned i = 0; i < c->n_fall && rc == 0; i++) {
 		const struct k8s_zone *f = &c->fall_zones[i];

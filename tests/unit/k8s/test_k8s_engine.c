@@ -550,6 +550,51 @@ static void scenario_updates(struct rig *r)
 	probe_table(r);
 }
 
+/* A headless service with 100 ready endpoints: its answers do not fit a table value. */
+static void scenario_big(struct rig *r)
+{
+	char *slice = malloc(16384);
+	size_t o;
+	struct probe p;
+
+	KT_EQ(kt_http(&r->f, "POST", "/api/v1/namespaces/ns1/services",
+		      "{\"metadata\":{\"name\":\"big\",\"namespace\":\"ns1\"},\"spec\":"
+		      "{\"clusterIP\":\"None\",\"ports\":[{\"name\":\"http\",\"port\":80}]}}"), 201);
+	o = (size_t)snprintf(slice, 16384, "{\"metadata\":{\"name\":\"big-1\",\"namespace\":\"ns1\","
+			     "\"labels\":{\"kubernetes.io/service-name\":\"big\"}},\"addressType\":"
+			     "\"IPv4\",\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}],"
+			     "\"endpoints\":[");
+	for (int i = 1; i <= 100; i++)
+		o += (size_t)snprintf(slice + o, 16384 - o, "%s{\"addresses\":[\"10.244.50.%d\"]}",
+				      i > 1 ? "," : "", i);
+	snprintf(slice + o, 16384 - o, "]}");
+	KT_EQ(kt_http(&r->f, "POST", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices",
+		      slice), 201);
+	free(slice);
+	run(r, 1500);
+	probe(r, "big.ns1.svc.cluster.local", DNS_T_A, &p);
+	KT_EQ(p.fp_how, 0);
+	KT_EQ(p.rcode, 0);
+	/* A dns_builder holds DNS_ANS_MAX_TTL records: the control plane's answer is cut. */
+	KT_EQ(p.ancount, DNS_ANS_MAX_TTL);
+	probe(r, "10-244-50-7.big.ns1.svc.cluster.local", DNS_T_A, &p);
+	KT_EQ(p.ancount, 1);
+#ifdef CP_HAVE_SYNC_ZONE
+	KT_CHECK(zone_has_policy(r, "cluster.local"));
+	probe(r, "api.github.com.ns1.svc.cluster.local", DNS_T_A, &p);
+	KT_EQ(p.fp_how, 3);
+#else
+	/* Without plugin zones in the engine such a name takes cluster.local's answer away. */
+	KT_CHECK(!zone_has_policy(r, "cluster.local"));
+#endif
+	probe_table(r);
+	KT_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/big", NULL), 200);
+	KT_EQ(kt_http(&r->f, "DELETE", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices/big-1",
+		      NULL), 200);
+	run(r, 1500);
+	KT_CHECK(zone_has_policy(r, "cluster.local"));
+}
+
 /* A reload with the same kubernetes configuration shares the synced store: the new
  * engine is ready at once (no relist), and keeps receiving changes after the old one
  * is gone. */
@@ -629,6 +674,7 @@ static void scenario_a(const char *root, int *skip)
 	probe(&r, "cluster.local", DNS_T_AXFR, &p);
 	KT_EQ(p.rcode, 5);
 	scenario_updates(&r);
+	scenario_big(&r);
 	scenario_reload(&r);
 	rig_stop(&r);
 }
