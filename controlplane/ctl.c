@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "dns.h"
 #include "dnssrv.h"
 #include "lookup.h"
 #include "metrics.h"
@@ -35,6 +36,7 @@
 #define CTL_MAX_CONNS 32
 #define CTL_LINE_MAX  65536
 #define CTL_IDLE_MS   60000
+#define CTL_CACHE_MAX 10000 /* cache show: entries listed at most */
 
 struct ctl_conn;
 
@@ -254,6 +256,57 @@ static json_t *cmd_hosts(struct cp_rt *rt, json_t *req, int add)
 			 (json_int_t)cp_table_entries(rt->table));
 }
 
+/* ------------------------------------------------------------------------- */
+/* cache show|flush [NAME]: the cache plugins' entries (engine hooks in cache.c)  */
+
+struct cache_list {
+	json_t *arr;
+	long n;
+};
+
+static int cache_entry_json(void *ctx, const struct cp_cache_entry *e)
+{
+	struct cache_list *l = ctx;
+	const char *type = dns_type_str(e->qtype);
+	char tb[16];
+
+	if (type == NULL) {
+		snprintf(tb, sizeof(tb), "TYPE%u", e->qtype);
+		type = tb;
+	}
+	json_array_append_new(l->arr, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:i, "
+						"s:b, s:i}", "name", e->name, "type", type,
+						"rcode", dns_rcode_str(e->rcode), "kind", e->kind,
+						"ttl", (json_int_t)e->ttl,
+						"ttl_left", (json_int_t)e->ttl_left,
+						"answer", e->ancount, "authority", e->nscount,
+						"additional", e->arcount, "published", e->published,
+						"block", (int)e->block));
+	return ++l->n >= CTL_CACHE_MAX;
+}
+
+static json_t *cmd_cache(struct cp_rt *rt, json_t *req, int flush)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	struct cache_list l = { NULL, 0 };
+	long n;
+
+	if (flush) {
+		n = cp_engine_cache_flush(rt->engine, cp_table_sink(rt->table), name);
+		if (n < 0)
+			return err_json("invalid name \"%s\"", name ? name : "");
+		return json_pack("{s:b, s:I}", "ok", 1, "flushed", (json_int_t)n);
+	}
+	l.arr = json_array();
+	n = cp_engine_cache_show(rt->engine, name, cache_entry_json, &l);
+	if (n < 0) {
+		json_decref(l.arr);
+		return err_json("invalid name \"%s\"", name ? name : "");
+	}
+	return json_pack("{s:b, s:o, s:I, s:b}", "ok", 1, "entries", l.arr, "count",
+			 (json_int_t)n, "truncated", n >= CTL_CACHE_MAX);
+}
+
 static json_t *cmd_reload(struct cp_rt *rt)
 {
 	char err[1024] = "";
@@ -356,6 +409,10 @@ static json_t *dispatch(struct ctl_conn *c, const char *line)
 		res = cmd_hosts(rt, req, 0);
 	else if (strcmp(cmd, "reload") == 0)
 		res = cmd_reload(rt);
+	else if (strcmp(cmd, "cache_show") == 0)
+		res = cmd_cache(rt, req, 0);
+	else if (strcmp(cmd, "cache_flush") == 0)
+		res = cmd_cache(rt, req, 1);
 	else
 		res = err_json("unknown command \"%s\"", cmd);
 	json_decref(req);

@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"  hosts add NAME ADDR            add a hosts entry (visible at once)\n"
 		"  hosts del NAME [ADDR]          remove a hosts entry\n"
 		"  reload                         load the Corefile again\n"
+		"  cache show [NAME]              entries of the cache plugins (all, or NAME's)\n"
+		"  cache flush [NAME]             remove entries from the caches and the table\n"
 		"Options:\n"
 		"  --socket PATH   control socket (default " DEFAULT_SOCKET ")\n"
 		"  --json          print the raw JSON response\n"
@@ -507,6 +509,48 @@ static int cmd_hosts(const struct ctl_opts *o, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+static void print_cache(json_t *res)
+{
+	json_t *arr = json_object_get(res, "entries"), *e;
+	size_t i;
+
+	printf("%-40s %-6s %-9s %-7s %6s %6s %3s %3s %3s %s\n", "NAME", "TYPE", "RCODE", "KIND",
+	       "TTL", "LEFT", "AN", "NS", "AR", "TABLE");
+	json_array_foreach(arr, i, e) {
+		printf("%-40s %-6s %-9s %-7s %6lld %6lld %3lld %3lld %3lld %s\n",
+		       json_string_value(json_object_get(e, "name")),
+		       json_string_value(json_object_get(e, "type")),
+		       json_string_value(json_object_get(e, "rcode")),
+		       json_string_value(json_object_get(e, "kind")), jint(e, "ttl"),
+		       jint(e, "ttl_left"), jint(e, "answer"), jint(e, "authority"),
+		       jint(e, "additional"),
+		       json_is_true(json_object_get(e, "published")) ? "yes" : "no");
+	}
+	printf("%lld entries%s\n", jint(res, "count"),
+	       json_is_true(json_object_get(res, "truncated")) ? " (list truncated)" : "");
+}
+
+static void print_flushed(json_t *res)
+{
+	printf("flushed %lld entries\n", jint(res, "flushed"));
+}
+
+static int cmd_cache(const struct ctl_opts *o, int argc, char **argv)
+{
+	bool flush = argc >= 1 && strcmp(argv[0], "flush") == 0;
+	json_t *req;
+
+	if (argc < 1 || argc > 2 || (!flush && strcmp(argv[0], "show") != 0)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	req = json_pack("{s:s}", "cmd", flush ? "cache_flush" : "cache_show");
+	if (argc == 2)
+		json_object_set_new(req, "name", json_string(argv[1]));
+	return simple(o, req, flush ? "cache flush" : "cache show",
+		      flush ? print_flushed : print_cache);
+}
+
 static int run(const struct ctl_opts *o, int argc, char **argv)
 {
 	const char *cmd = argv[0];
@@ -528,6 +572,8 @@ static int run(const struct ctl_opts *o, int argc, char **argv)
 	}
 	if (strcmp(cmd, "hosts") == 0)
 		return cmd_hosts(o, argc - 1, argv + 1);
+	if (strcmp(cmd, "cache") == 0)
+		return cmd_cache(o, argc - 1, argv + 1);
 	if (strcmp(cmd, "reload") == 0 && argc == 1)
 		return simple(o, json_pack("{s:s}", "cmd", "reload"), "reload", print_done);
 	usage(stderr);

@@ -6,7 +6,8 @@
 # fast path's table (cache_hits grows, AA cleared) with TTLs falling with age; NXDOMAIN and
 # NODATA are cached with their SOA; a big answer is truncated over UDP without EDNS,
 # fetched over TCP by the forwarder, answered whole with +bufsize=4096 and over TCP; IPv6,
-# kdig, and a name outside the zone (nsd's REFUSED passed through).
+# kdig, a name outside the zone (nsd's REFUSED passed through), and `dpdnsctl cache show`
+# / `cache flush NAME` (the flushed name is forwarded again).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forward_lib.sh"
 
@@ -48,6 +49,18 @@ dq @"$S4" www.example.test TXT
 assert_answer "NODATA (cached)" NOERROR '^qr rd$' 0
 check "NODATA cached: SOA in authority" "SOA" "$(q_section AUTHORITY | awk '{print $4}')"
 stats_json; check_grew "cache_hits grew by the two denials" "$before" 2 "$(stat cache_hits)"
+
+step "dpdnsctl cache show / flush"
+out=$(ctl cache show)
+check_re "cache show lists www A" 'www\.example\.test\. +A +NOERROR +success +30 ' "$out"
+check_re "cache show lists the NXDOMAIN" 'nx\.example\.test\. +A +NXDOMAIN +denial ' "$out"
+n=$(ctl --json cache show www.example.test | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+check "cache show www.example.test: A and TXT" 2 "$n"
+check_re "cache flush www.example.test" '^flushed 2 entries' "$(ctl cache flush www.example.test)"
+stats_json; before=$(stat cache_hits)
+dq @"$S4" www.example.test A
+assert_answer "www A after the flush: forwarded again" NOERROR '^qr aa rd$' 1 "192.0.2.10"
+stats_json; check "after the flush: no fast path cache hit" "$before" "$(stat cache_hits)"
 
 step "a big answer: TC over UDP, TCP towards nsd, whole over TCP and with a big buffer"
 dq @"$S4" +noedns +ignore big.example.test TXT
