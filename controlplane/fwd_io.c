@@ -45,7 +45,7 @@ struct fwd_xchg {
 struct fwd_io {
 	int epfd;
 	unsigned n_active;
-	struct fwd_xchg active;   /* list head */
+	struct fwd_xchg *active;  /* in progress (doubly linked, NULL-terminated) */
 	struct fwd_xchg *grave;   /* finished exchanges, freed after the event batch */
 	uint64_t now_ms;
 	uint64_t next_deadline_ms; /* no exchange times out before this */
@@ -180,8 +180,12 @@ static bool idle_put(struct fwd_target *t, int k, int fd, void *ssl, uint64_t no
 
 static void x_unlink(struct fwd_io *io, struct fwd_xchg *x)
 {
-	x->prev->next = x->next;
-	x->next->prev = x->prev;
+	if (x->prev != NULL)
+		x->prev->next = x->next;
+	else
+		io->active = x->next;
+	if (x->next != NULL)
+		x->next->prev = x->prev;
 	x->dead = true;
 	x->next = io->grave;
 	io->grave = x;
@@ -489,7 +493,6 @@ struct fwd_io *fwd_io_create(void)
 		free(io);
 		return NULL;
 	}
-	io->active.next = io->active.prev = &io->active;
 	io->next_deadline_ms = UINT64_MAX;
 	return io;
 }
@@ -509,8 +512,8 @@ void fwd_io_free(struct fwd_io *io)
 {
 	if (io == NULL)
 		return;
-	while (io->active.next != &io->active) {
-		struct fwd_xchg *x = io->active.next;
+	while (io->active != NULL) {
+		struct fwd_xchg *x = io->active;
 
 		x->cancelled = true;
 		x_finish(io, x, -ECANCELED, NULL, 0);
@@ -595,10 +598,11 @@ int fwd_io_start(struct fwd_io *io, struct fwd_target *t, enum fwd_proto proto,
 		free(x);
 		return r;
 	}
-	x->prev = io->active.prev;
-	x->next = &io->active;
-	io->active.prev->next = x;
-	io->active.prev = x;
+	x->prev = NULL;
+	x->next = io->active;
+	if (io->active != NULL)
+		io->active->prev = x;
+	io->active = x;
 	io->n_active++;
 	if (out != NULL)
 		*out = x;
@@ -655,7 +659,7 @@ void fwd_io_poll(struct fwd_io *io, uint64_t now_ms)
 	if (now_ms < io->next_deadline_ms)
 		return;
 	io->next_deadline_ms = UINT64_MAX;
-	for (struct fwd_xchg *x = io->active.next, *nx; x != &io->active; x = nx) {
+	for (struct fwd_xchg *x = io->active, *nx; x != NULL; x = nx) {
 		nx = x->next;
 		if (now_ms >= x->deadline_ms)
 			x_finish(io, x, -ETIMEDOUT, NULL, 0);
