@@ -10,7 +10,7 @@
 #include "dns.h"
 
 #define DP_SHM_MAGIC   0x64706e73u /**< "dpns" */
-#define DP_SHM_VERSION 1u
+#define DP_SHM_VERSION 2u
 
 /* Object names (looked up with rte_memzone_lookup / rte_hash_find_existing / rte_ring_lookup). */
 #define DP_MZ_STATE     "dpdns_state"     /**< struct dp_state */
@@ -46,7 +46,6 @@ enum dp_miss_reason {
 	DP_MISS_LONG_NAME,     /**< name longer than DNS_KEY_NAME_MAX */
 	DP_MISS_EXPIRED,       /**< cache entry found but expired */
 	DP_MISS_QTYPE,         /**< type the fast path never answers (ANY, AXFR, ...) */
-	DP_MISS_NOT_READY,     /**< control plane asked for everything until synced */
 };
 
 /** Per-zone fast-path policy for names with no table entry. */
@@ -83,6 +82,7 @@ enum dp_drop {
 	DP_DROP_EXC_FULL,     /**< exception port refused */
 	DP_DROP_NO_EXC,       /**< no exception port configured */
 	DP_DROP_REPLY_BAD,    /**< malformed reply element from the control plane */
+	DP_DROP_CP_NOANSWER,  /**< control plane returned the query unanswered (dns_len 0) */
 	DP_DROP_MAX
 };
 

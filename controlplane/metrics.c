@@ -135,6 +135,7 @@ static const char *const drop_names[DP_DROP_MAX] = {
 	[DP_DROP_DNS] = "dns",              [DP_DROP_MISS_FULL] = "miss_ring_full",
 	[DP_DROP_TX_FULL] = "tx_full",      [DP_DROP_EXC_FULL] = "exception_full",
 	[DP_DROP_NO_EXC] = "no_exception",  [DP_DROP_REPLY_BAD] = "reply_bad",
+	[DP_DROP_CP_NOANSWER] = "cp_noanswer",
 };
 
 const char *cp_drop_name(unsigned reason)

@@ -31,6 +31,7 @@ static const char *const fp_drop_names[DP_DROP_MAX] = {
 	[DP_DROP_EXC_FULL] = "drop_exc_full",
 	[DP_DROP_NO_EXC] = "drop_no_exc",
 	[DP_DROP_REPLY_BAD] = "drop_reply_bad",
+	[DP_DROP_CP_NOANSWER] = "drop_cp_noanswer",
 };
 
 #define FP_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)

@@ -139,6 +139,12 @@ uint16_t fp_worker_drain_replies(struct fp_worker *w, struct rte_mbuf **tx, uint
 		struct rte_mbuf *m = el[i].mbuf;
 		const uint8_t *msg;
 
+		/* dns_len 0 is the control plane's "send nothing" (dp_shm.h), not an error. */
+		if (m != NULL && el[i].dns_len == 0) {
+			w->cnt->drop[DP_DROP_CP_NOANSWER]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		if (m == NULL || !fp_reply_valid(&el[i])) {
 			w->cnt->drop[DP_DROP_REPLY_BAD]++;
 			rte_pktmbuf_free(m);

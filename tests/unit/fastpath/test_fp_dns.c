@@ -237,7 +237,8 @@ static void case_reply_ring(struct ft_env *e, const struct ft_frame *f)
 	FT_EQ(FT_DELTA(e, rcode[DNS_RCODE_NXDOMAIN]), 1);
 }
 
-static void bad_reply(struct ft_env *e, const char *what, uint16_t dns_len, bool null_mbuf)
+static void bad_reply(struct ft_env *e, const char *what, uint16_t dns_len, bool null_mbuf,
+		      unsigned int reason)
 {
 	struct rte_mbuf *tx[FP_TX_MAX];
 	struct dp_miss el;
@@ -253,7 +254,7 @@ static void bad_reply(struct ft_env *e, const char *what, uint16_t dns_len, bool
 	FT_SNAP(e);
 	rte_ring_sp_enqueue_elem(e->shm.reply[0], &el, sizeof(el));
 	FT_EQ(fp_worker_drain_replies(e->w, tx, FP_BURST), 0);
-	FT_CHECK(FT_DELTA(e, drop[DP_DROP_REPLY_BAD]) == 1, "%s counted", what);
+	FT_CHECK(FT_DELTA(e, drop[reason]) == 1, "%s counted", what);
 }
 
 static void case_miss_full(struct ft_env *e)
@@ -348,9 +349,9 @@ void ft_cases_dns(struct ft_env *e)
 	case_reply_ring(e, &v4);
 	case_reply_ring(e, &v6);
 	case_reply_ring(e, &opts);
-	bad_reply(e, "reply with dns_len 0", 0, false);
-	bad_reply(e, "reply longer than max_len", 513, false);
-	bad_reply(e, "reply without mbuf", 40, true);
+	bad_reply(e, "reply with dns_len 0 (no answer)", 0, false, DP_DROP_CP_NOANSWER);
+	bad_reply(e, "reply longer than max_len", 513, false, DP_DROP_REPLY_BAD);
+	bad_reply(e, "reply without mbuf", 40, true, DP_DROP_REPLY_BAD);
 	case_miss_full(e);
 	case_no_control_plane(e);
 	case_dns_ports(e);
