@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forward_lib.sh"
 
-fake=$(fwd_fake_start 127.0.0.22 slow)
+fwd_fake_start 127.0.0.22 slow
+fake=$FWD_FAKE_PORT
 lab_up "$(fwd_corefile "$IT_WORK/Corefile" "" "forward . 127.0.0.22:$fake {
     max_concurrent 2
 }")"

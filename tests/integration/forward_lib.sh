@@ -130,13 +130,15 @@ fwd_nsd_stop() {
 	return 0
 }
 
-# fwd_fake_start ADDR MODE: a python3 UDP responder on ADDR and a free port; prints the port.
+# fwd_fake_start ADDR MODE: a python3 UDP responder on ADDR and a free port, set in
+# FWD_FAKE_PORT (not printed: called in $(...) the PID would be lost to the cleanup).
 # Modes: spoof (first a reply with a wrong ID, then one with another question, then the
 # right one: A 192.0.2.99), slow (A 192.0.2.98 after one second, queries handled in
 # parallel). The PID is remembered for the cleanup.
 fwd_fake_start() {
 	local addr=$1 mode=$2 port i
 	port=$(fwd_free_port "$addr")
+	FWD_FAKE_PORT=$port
 	python3 - "$addr" "$port" "$mode" >>"$IT_WORK/fake-$mode.log" 2>&1 <<'EOF' &
 import socket, struct, sys, threading, time
 addr, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -179,7 +181,6 @@ EOF
 		ss -lun 2>/dev/null | grep -q "$addr:$port " && break
 		sleep 0.1
 	done
-	echo "$port"
 }
 
 # fwd_corefile FILE CACHE_LINES FORWARD_LINE...: the standard server block with the given

@@ -7,7 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forward_lib.sh"
 
-fake=$(fwd_fake_start 127.0.0.21 spoof)
+fwd_fake_start 127.0.0.21 spoof
+fake=$FWD_FAKE_PORT
 lab_up "$(fwd_corefile "$IT_WORK/Corefile" "" "forward . 127.0.0.21:$fake")"
 
 for i in 1 2 3; do
