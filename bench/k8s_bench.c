@@ -10,6 +10,13 @@
  * It prints the figures, the peak RSS and the command line.
  *
  *   k8s_bench [--services N] [--endpoints K] [--headless-every M]
+ *
+ * End to end through the engine, with the fake API server:
+ *   k8s_bench --services N --endpoints K --write-objects FILE
+ *   tests/k8s/fake-apiserver --listen 127.0.0.1:PORT --objects FILE --quiet &
+ *   k8s_bench --engine http://127.0.0.1:PORT
+ * loads a Corefile with `kubernetes cluster.local in-addr.arpa { endpoint URL }` and
+ * times LIST to ready, and the engine's full sync into a counting sink.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,10 +24,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "dns.h"
+#include "engine.h"
 #include "k8s_config.h"
 #include "k8s_names.h"
 #include "k8s_obj.h"
@@ -213,9 +222,109 @@ static void updates(struct bench *bn, unsigned n, unsigned k, unsigned count)
 	       count, now_s() - t0, (now_s() - t0) * 1e3 / count, worst * 1e3, bn->names);
 }
 
+/* A v1 List of the generated cluster, for the fake API server. */
+static int write_objects(const char *path, unsigned n, unsigned k, unsigned hl_every)
+{
+	FILE *f = fopen(path, "w");
+	char ip[32];
+	unsigned long ep = 0;
+
+	if (f == NULL)
+		return -1;
+	fprintf(f, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
+	for (unsigned i = 0; i < 100; i++)
+		fprintf(f, "%s{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ns-%u\"}}",
+			i ? "," : "", i);
+	for (unsigned i = 0; i < n; i++) {
+		char *sj = slice_json(i, k, ep, 1);
+
+		svc_ip(i, ip, sizeof(ip));
+		fprintf(f, ",{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"svc-%u\","
+			"\"namespace\":\"ns-%u\"},\"spec\":{\"clusterIP\":\"%s\",\"clusterIPs\":[\"%s\"],"
+			"\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}]}}", i, i % 100,
+			hl_every && i % hl_every == 0 ? "None" : ip,
+			hl_every && i % hl_every == 0 ? "None" : ip);
+		/* slice_json's object plus kind/apiVersion */
+		fprintf(f, ",{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSlice\",%s", sj + 1);
+		free(sj);
+		ep += k;
+	}
+	fprintf(f, "]}\n");
+	return fclose(f);
+}
+
+struct csink {
+	unsigned long puts, bytes, dels;
+};
+
+static int c_put(void *ctx, const struct dns_key *key, uint32_t hash, const struct dns_answer *a,
+		 size_t size)
+{
+	struct csink *c = ctx;
+
+	(void)key;
+	(void)hash;
+	(void)a;
+	c->puts++;
+	c->bytes += size;
+	return 0;
+}
+
+static int c_del(void *ctx, const struct dns_key *key, uint32_t hash)
+{
+	(void)key;
+	(void)hash;
+	((struct csink *)ctx)->dels++;
+	return 0;
+}
+
+static int c_zones(void *ctx, const void *zones, unsigned n)
+{
+	(void)ctx;
+	(void)zones;
+	(void)n;
+	return 0;
+}
+
+static int engine_run(const char *url)
+{
+	char path[] = "/tmp/k8s-bench-XXXXXX", cf[512], err[512], buf[64];
+	struct csink c = { 0, 0, 0 };
+	struct cp_sink sink = { c_put, c_del, c_zones, &c };
+	struct cp_engine *e;
+	int fd = mkstemp(path);
+	double t0 = now_s(), t1;
+
+	if (fd < 0)
+		return 1;
+	snprintf(cf, sizeof(cf), "cluster.local:53 in-addr.arpa:53 {\n kubernetes cluster.local "
+		 "in-addr.arpa {\n  endpoint %s\n }\n}\n", url);
+	if (write(fd, cf, strlen(cf)) < 0 || close(fd) < 0)
+		return 1;
+	e = cp_engine_load(path, err, sizeof(err));
+	unlink(path);
+	if (e == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	while (!cp_engine_ready(e, buf, sizeof(buf)) && now_s() - t0 < 600) {
+		cp_engine_tick(e, &sink, (uint64_t)(now_s() * 1000));
+		usleep(1000);
+	}
+	t1 = now_s();
+	printf("engine: LIST to ready in %.2f s, RSS %ld MiB\n", t1 - t0, rss_kb() / 1024);
+	c.puts = c.bytes = 0;
+	cp_engine_sync(e, &sink);
+	printf("engine: full sync %.2f s, %lu entries, %.0f MiB of values\n", now_s() - t1, c.puts,
+	       (double)c.bytes / 1048576.0);
+	cp_engine_free(e);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned n = 100000, k = 10, hl = 10;
+	const char *objects = NULL, *url = NULL;
 	struct bench *bn = calloc(1, sizeof(*bn));
 	char err[256];
 
@@ -226,9 +335,13 @@ int main(int argc, char **argv)
 			k = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--headless-every") == 0 && i + 1 < argc)
 			hl = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--write-objects") == 0 && i + 1 < argc)
+			objects = argv[++i];
+		else if (strcmp(argv[i], "--engine") == 0 && i + 1 < argc)
+			url = argv[++i];
 		else {
 			fprintf(stderr, "usage: %s [--services N] [--endpoints K] [--headless-every M] "
-				"\n", argv[0]);
+				"[--write-objects FILE | --engine URL]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -238,6 +351,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		printf("%s ", argv[i]);
 	printf("\n");
+	if (objects != NULL)
+		return write_objects(objects, n, k, hl) == 0 ? 0 : 1;
+	if (url != NULL)
+		return engine_run(url);
 	k8s_config_init(&bn->cfg);
 	k8s_config_add_zone(&bn->cfg, "cluster.local", err, sizeof(err));
 	k8s_config_add_zone(&bn->cfg, "in-addr.arpa", err, sizeof(err));
