@@ -288,13 +288,22 @@ struct cp_engine *cp_engine_load(const char *path, char *err, size_t errlen)
 	return e;
 }
 
+static void defer_flush(struct cp_engine *e);
+
 void cp_engine_free(struct cp_engine *e)
 {
 	if (e == NULL)
 		return;
+	/* Plugins cancel what they hold while they are freed: their done() calls reach
+	 * defer_done, which passes "send nothing" to the runtime without observing (the
+	 * observers may be gone already). */
+	e->freeing = true;
 	for (unsigned s = 0; s < e->n_srv; s++) {
 		for (unsigned p = 0; p < e->srv[s].n_pl; p++)
 			e->srv[s].pl[p].ops->free(e->srv[s].pl[p].inst);
+	}
+	defer_flush(e);
+	for (unsigned s = 0; s < e->n_srv; s++) {
 		free(e->srv[s].pl);
 		free(e->srv[s].zones);
 	}
@@ -393,6 +402,90 @@ static void observe(const struct cp_request *rq, const uint8_t *resp, size_t len
 }
 
 /*
+ * A deferred answer on its way. Plugins get the engine's completion (defer_done, with this
+ * as req) instead of the runtime's, so the answer is observed like a synchronous one when
+ * it arrives: the query was copied (the runtime reuses its buffer at once), with the
+ * lower-cased name, the block and the start time. Every record is on the engine's list
+ * until its done() ran, so cp_engine_free can complete what plugins did not.
+ */
+struct cp_defer {
+	struct cp_defer *prev, *next;
+	struct cp_engine *e;
+	const struct cp_server *srv;
+	struct cp_client client;     /* the runtime's: client.done(client.req, ...) once */
+	struct dns_query q;
+	uint64_t t0;
+	uint16_t port;
+	size_t cap, len;
+	uint8_t qname[DNS_MAX_NAME];
+	uint8_t msg[];
+};
+
+static void defer_unlink(struct cp_defer *d)
+{
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		d->e->defers = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+}
+
+static void defer_done(void *req, const uint8_t *resp, size_t len)
+{
+	struct cp_defer *d = req;
+	struct cp_request rq = {
+		.engine = d->e, .srv = d->srv, .qname = d->qname, .qname_len = d->q.qname_len,
+		.qtype = d->q.qtype, .port = d->port, .q = &d->q, .msg = d->msg, .len = d->len,
+		.cap = d->cap, .client = &d->client,
+	};
+
+	defer_unlink(d);
+	if (!d->e->freeing && resp != NULL && len > 0)
+		observe(&rq, resp, len, d->t0);
+	d->client.done(d->client.req, resp, len);
+	free(d);
+}
+
+/* Record what observing the answer needs, before the chain runs (plugins keep req). */
+static struct cp_defer *defer_new(struct cp_engine *e, const struct cp_request *rq,
+				  const struct cp_client *client, uint64_t t0)
+{
+	struct cp_defer *d = malloc(sizeof(*d) + rq->len);
+
+	if (d == NULL)
+		return NULL;
+	d->e = e;
+	d->srv = NULL;
+	d->client = *client;
+	d->q = *rq->q;
+	d->t0 = t0;
+	d->port = rq->port;
+	d->cap = rq->cap;
+	d->len = rq->len;
+	memcpy(d->qname, rq->qname, rq->qname_len);
+	memcpy(d->msg, rq->msg, rq->len);
+	d->prev = NULL;
+	d->next = e->defers;
+	if (e->defers != NULL)
+		e->defers->prev = d;
+	e->defers = d;
+	return d;
+}
+
+/* Engine going away: what no plugin completed gets "send nothing", exactly once. */
+static void defer_flush(struct cp_engine *e)
+{
+	while (e->defers != NULL) {
+		struct cp_defer *d = e->defers;
+
+		defer_unlink(d);
+		d->client.done(d->client.req, NULL, 0);
+		free(d);
+	}
+}
+
+/*
  * Over TCP only the 64 KiB message limits an answer (RFC 7766), not the UDP size the query
  * advertised, which is what dns_write_answer() sizes by: answer as if the client had
  * advertised @p cap, then take back the OPT record that adds when the query had none
@@ -433,6 +526,38 @@ static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const st
 	return dns_write_answer(msg, cap, q, a, dp_monotonic_sec());
 }
 
+/*
+ * The chain, with the engine's completion interposed when the runtime can wait. Without
+ * memory for the record the runtime's own completion goes through: the answer still
+ * arrives, it is only not observed.
+ */
+static enum cp_serve run_chain(struct cp_engine *e, struct cp_request *rq,
+			       struct dns_builder *b, uint64_t t0)
+{
+	const struct cp_client *client = rq->client;
+	struct cp_client wrap;
+	struct cp_defer *d = NULL;
+	enum cp_serve r;
+
+	if (client != NULL && client->done != NULL && (d = defer_new(e, rq, client, t0)) != NULL) {
+		wrap = *client;
+		wrap.done = defer_done;
+		wrap.req = d;
+		rq->client = &wrap;
+	}
+	r = cp_engine_run(e, rq, b);
+	rq->client = client;
+	if (d == NULL)
+		return r;
+	if (r == CP_DEFERRED) {
+		d->srv = rq->srv;
+		return r;
+	}
+	defer_unlink(d); /* answered now: no plugin kept req */
+	free(d);
+	return r;
+}
+
 int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 		     const struct cp_client *client)
 {
@@ -457,7 +582,7 @@ int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 		.port = client != NULL && client->local_port != 0 ? client->local_port : e->ports[0],
 		.q = &q, .msg = msg, .len = len, .cap = cap, .client = client,
 	};
-	r = cp_engine_run(e, &rq, &b);
+	r = run_chain(e, &rq, &b, t0);
 	if (r == CP_DEFERRED)
 		return client != NULL && client->done != NULL ? CP_ANSWER_DEFERRED : 0;
 	if (r != CP_ANSWERED) {

@@ -22,6 +22,7 @@
 
 struct cf_file;
 struct cf_token;
+struct cp_defer;
 
 struct cp_pinst {
 	const struct cp_plugin_ops *ops;
@@ -69,6 +70,8 @@ struct cp_engine {
 	bool need_sync;
 	struct cp_zpol *pub;             /* zone set published by the last sync */
 	unsigned n_pub;
+	struct cp_defer *defers;         /* deferred answers not completed yet (engine.c) */
+	bool freeing;                    /* cp_engine_free runs: plugins cancel, no observe */
 };
 
 struct cp_tick {

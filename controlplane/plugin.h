@@ -96,7 +96,10 @@ enum cp_serve {
 	CP_NEXT = 0,   /**< not mine: the next plugin of the chain (end of chain: SERVFAIL) */
 	CP_ANSWERED,   /**< the builder holds the answer: flags/rcode and records */
 	CP_DYNAMIC,    /**< sync mode only: the answer depends on time, upstreams, clients */
-	CP_DEFERRED,   /**< answer mode only, client->done set: answered later via client->done */
+	CP_DEFERRED,   /**< answer mode only, client->done set: answered later via
+			*   client->done(client->req, ...), exactly once, never from within
+			*   serve; on free the plugin calls it with (NULL, 0) for what it holds.
+			*   Every other result means done is never called for this query. */
 };
 
 /** One question on its way through a server block's chain. */

@@ -241,6 +241,131 @@ static void test_no_done(void)
 	drv_free(&d);
 }
 
+/* Run @p fn with stdout going to a file; @return what it printed (malloc'd) or NULL. */
+static char *capture_stdout(void (*fn)(void *arg), void *arg)
+{
+	char path[] = "/tmp/dpdns-fwdtest-log.XXXXXX";
+	int fd = mkstemp(path), saved;
+	char *out = NULL;
+	FILE *f;
+	long n;
+
+	if (fd < 0)
+		return NULL;
+	fflush(stdout);
+	saved = dup(1);
+	dup2(fd, 1);
+	close(fd);
+	fn(arg);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	f = fopen(path, "r");
+	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    (out = calloc(1, (size_t)n + 1)) != NULL) {
+		rewind(f);
+		if (fread(out, 1, (size_t)n, f) != (size_t)n)
+			out[0] = '\0';
+	}
+	if (f != NULL)
+		fclose(f);
+	unlink(path);
+	return out;
+}
+
+struct log_run {
+	struct drv *d;
+	struct qres *r;
+	int rcode;
+};
+
+static void log_query(void *arg)
+{
+	struct log_run *lr = arg;
+
+	lr->rcode = drv_query(lr->d, "Logged.Example.TEST", DNS_T_A, NULL, lr->r);
+}
+
+struct done_count {
+	unsigned calls;
+	size_t len;
+	bool null_resp;
+};
+
+static void count_done(void *req, const uint8_t *resp, size_t len)
+{
+	struct done_count *c = req;
+
+	c->calls++;
+	c->len = len;
+	c->null_resp = resp == NULL;
+}
+
+/* Freeing the engine cancels what it still waits for: done(NULL, 0), once, not logged. */
+static void log_cancel(void *arg)
+{
+	struct drv *d = arg;
+	struct done_count cnt = { 0 };
+	struct cp_client c;
+	struct sockaddr_in *sa = (struct sockaddr_in *)&c.addr;
+	struct tmsg q;
+	uint8_t msg[512];
+
+	memset(&c, 0, sizeof(c));
+	sa->sin_family = AF_INET;
+	c.addr_len = sizeof(*sa);
+	c.local_port = 53;
+	c.done = count_done;
+	c.req = &cnt;
+	tm_query(&q, 9, "cancelled.example.test", DNS_T_A);
+	memcpy(msg, q.b, q.len);
+	CHECK_EQ(cp_engine_answer(d->e, msg, q.len, sizeof(msg), &c), CP_ANSWER_DEFERRED);
+	/* The runtime reuses its buffer at once: the engine and plugins have their copy. */
+	memset(msg, 0xff, sizeof(msg));
+	drv_run(d, 50);
+	CHECK_EQ(cnt.calls, 0);
+	drv_free(d);
+	CHECK_EQ(cnt.calls, 1);
+	CHECK(cnt.null_resp && cnt.len == 0);
+}
+
+/* The log plugin sees forwarded answers (delivered later through done) like any other. */
+static void test_log_forwarded(void)
+{
+	char cf[512], *out, *p;
+	struct ft_fake_srv slow, silent;
+	struct drv d;
+	struct qres r;
+	struct log_run lr = { &d, &r, -1 };
+
+	CHECK_EQ(ft_fake_start(&slow, "127.0.0.7", FT_FAKE_SLOW), 0);
+	CHECK_EQ(ft_fake_start(&silent, "127.0.0.8", FT_FAKE_SILENT), 0);
+	corefile(cf, sizeof(cf), ".:53 {\n  log\n  forward . %s:%u\n}\n", slow.addr, slow.port);
+	CHECK_EQ(drv_load(&d, cf), 0);
+	out = capture_stdout(log_query, &lr);
+	CHECK_EQ(lr.rcode, DNS_RCODE_NOERROR);
+	CHECK(r.deferred && has_a(&r, "192.0.2.98"));
+	CHECK(out != NULL);
+	p = out != NULL ? strstr(out, "\"A IN logged.example.test. udp ") : NULL;
+	CHECK(p != NULL);
+	CHECK(out != NULL && strstr(out, "[INFO] 127.0.0.1:40000 - ") == out);
+	CHECK(p != NULL && strstr(p, "\" NOERROR qr,rd,ra ") != NULL);
+	/* The duration runs from the query: the fake answers after 300 ms. */
+	p = out != NULL ? strrchr(out, ' ') : NULL;
+	CHECK(p != NULL && strtod(p + 1, NULL) >= 0.29);
+	free(out);
+	drv_free(&d);
+
+	corefile(cf, sizeof(cf), ".:53 {\n  log\n  forward . %s:%u\n}\n", silent.addr,
+		 silent.port);
+	CHECK_EQ(drv_load(&d, cf), 0);
+	out = capture_stdout(log_cancel, &d);
+	CHECK(out != NULL && out[0] == '\0');
+	free(out);
+	ft_fake_stop(&slow);
+	ft_fake_stop(&silent);
+}
+
 static int write_text(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -392,6 +517,7 @@ int main(void)
 	test_spoof();
 	test_failover_and_next();
 	test_no_done();
+	test_log_forwarded();
 	test_config();
 	test_tls();
 	test_dead_upstream();
