@@ -14,11 +14,14 @@
  *
  * SOA serial. CoreDNS's serial is the unix time of the last API change, and every
  * negative answer carries it: in the fast path that is every name's NODATA value and each
- * zone's NXDOMAIN value. Refreshing them is a full table sync, so the serial the answers
- * carry (syn.serial) follows the last change at most once per second, and less often
- * when a sync is expensive (20 x the last sync's duration: a 1M-endpoint cluster whose
- * sync takes 10 s refreshes every 200 s). Incremental updates between refreshes use the
- * published serial, so the fast path and the control plane always agree.
+ * zone's NXDOMAIN value. Refreshing them is a full table sync, which holds the engine
+ * thread (and with it every query the fast path hands over) for as long as it runs. So
+ * the serial the answers carry (syn.serial) follows the last change at most once per
+ * second, less often when a sync is expensive (every 20 x its duration), and only hourly
+ * once a sync takes more than a second (a 1M-endpoint cluster's takes ~15 s: refreshing
+ * it each minute would stall the control plane a quarter of the time). Incremental
+ * updates between refreshes use the published serial, so the fast path and the control
+ * plane always agree.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -928,7 +931,7 @@ static int k8s_tick(void *vi, struct cp_tick *t, uint64_t now_ms)
 	/* The serial negative answers carry: see the file header. */
 	if (inf->synced && inf->syn.serial != inf->modified && now_ms >= inf->serial_next_ms &&
 	    !more) {
-		uint64_t gap = inf->sync_cost_ms * 20;
+		uint64_t gap = inf->sync_cost_ms > 1000 ? 3600000 : inf->sync_cost_ms * 20;
 
 		inf->syn.serial = inf->modified;
 		inf->serial_next_ms = now_ms + (gap > 1000 ? gap : 1000);
