@@ -529,7 +529,7 @@ static int cache_tick(void *inst, struct cp_tick *t, uint64_t now_ms)
 {
 	struct cp_cache *c = inst;
 
-	fwc_link_set_sink(c->link, fwc_tick_sink(t));
+	fwc_link_set_sink(c->link, cp_tick_sink(t));
 	if (c->republish || now_ms - c->last_sweep_ms >= 1000) {
 		c->republish = false;
 		c->last_sweep_ms = now_ms;

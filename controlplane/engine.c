@@ -614,6 +614,11 @@ int cp_engine_wake_fd(const struct cp_engine *e)
 	return e->wake_fd;
 }
 
+const struct cp_sink *cp_tick_sink(const struct cp_tick *t)
+{
+	return t->sink;
+}
+
 int cp_engine_tick(struct cp_engine *e, const struct cp_sink *sink, uint64_t now_ms)
 {
 	struct cp_tick t = { .e = e, .sink = sink };

@@ -39,10 +39,6 @@ struct cp_cache *fwc_link_cache(const struct fwc_link *l);
 void fwc_link_set_sink(struct fwc_link *l, const struct cp_sink *sink);
 const struct cp_sink *fwc_link_sink(const struct fwc_link *l);
 
-struct cp_tick;
-/** @return the sink the runtime passed to the tick (see fwd_plugin.c). */
-const struct cp_sink *fwc_tick_sink(struct cp_tick *t);
-
 /** Visit the caches of engine @p e (for cp_engine_cache_show/flush). */
 void fwc_link_each_cache(const struct cp_engine *e, void (*fn)(struct cp_cache *c, void *arg),
 			 void *arg);

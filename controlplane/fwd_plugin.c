@@ -14,7 +14,6 @@
 
 #include "corefile.h"
 #include "dns.h"
-#include "engine_int.h"
 #include "forward.h"
 #include "fwd_link.h"
 #include "fwd_msg.h"
@@ -144,16 +143,6 @@ void fwc_link_each_cache(const struct cp_engine *e, void (*fn)(struct cp_cache *
 		if (l->e == e && l->cache != NULL)
 			fn(l->cache, arg);
 	}
-}
-
-/*
- * The sink of a tick. plugin.h gives plugins no way to write raw values (it publishes
- * what the chain evaluates), but cache entries carry an expiry the builder cannot set:
- * the cache writes them itself from ticks, with the runtime's sink.
- */
-const struct cp_sink *fwc_tick_sink(struct cp_tick *t)
-{
-	return t->sink;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -419,7 +408,7 @@ static int fwdp_tick(void *inst, struct cp_tick *t, uint64_t now_ms)
 {
 	struct cp_fwdp *p = inst;
 
-	fwc_link_set_sink(p->link, fwc_tick_sink(t));
+	fwc_link_set_sink(p->link, cp_tick_sink(t));
 	for (unsigned k = 0; k < p->n; k++)
 		cp_fwd_tick(p->st[k], now_ms);
 	return 0;

@@ -168,6 +168,13 @@ int cp_sync_name(struct cp_sync *s, const uint8_t *name, size_t len);
  */
 int cp_tick_name(struct cp_tick *t, const uint8_t *name, size_t len);
 
+/**
+ * @return the table sink the runtime passed to this tick. For values the chain cannot
+ * evaluate (the cache's entries carry an expiry the builder cannot set): everything else
+ * goes through cp_sync_name()/cp_tick_name().
+ */
+const struct cp_sink *cp_tick_sink(const struct cp_tick *t);
+
 /** Make cp_engine_wake_fd() readable (from any thread): the runtime then ticks soon. */
 void cp_engine_wake(struct cp_engine *e);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cp_test.h"
+#include "engine_int.h"
 #include "plugin.h"
 
 static const char HOSTS[] =
@@ -763,6 +764,15 @@ static void test_log(void)
 	cp_engine_free(e);
 }
 
+/* Plugins reach the sink of a tick through plugin.h (the cache publishes its entries). */
+static void test_tick_sink(void)
+{
+	struct cp_sink sink = { 0 };
+	struct cp_tick t = { .e = NULL, .sink = &sink };
+
+	CHECK(cp_tick_sink(&t) == &sink);
+}
+
 int main(void)
 {
 	test_answers_zone();
@@ -778,5 +788,6 @@ int main(void)
 	test_hosts_edit();
 	test_misc();
 	test_log();
+	test_tick_sink();
 	return t_done("test_engine");
 }
