@@ -16,10 +16,6 @@
 #include "engine_int.h"
 #include "hosts.h"
 
-#ifndef DPDNS_VERSION
-#define DPDNS_VERSION "0.1.0"
-#endif
-
 /* ------------------------------------------------------------------------- */
 /* Loading                                                                     */
 
@@ -770,11 +766,6 @@ size_t cp_engine_metrics(const struct cp_engine *e, char *buf, size_t cap)
 		free(inst);
 		return 0;
 	}
-	o = put(buf, cap, o,
-		"# HELP coredns_build_info A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.\n"
-		"# TYPE coredns_build_info gauge\n"
-		"coredns_build_info{goversion=\"none (dpdns, C11)\",revision=\"\",version=\"%s\"} 1\n",
-		DPDNS_VERSION);
 	o = plugin_enabled(e, buf, cap, o);
 	for (unsigned r = 0; reg[r].name != NULL; r++) {
 		const struct cp_plugin_ops *ops = reg[r].ops ? reg[r].ops() : NULL;

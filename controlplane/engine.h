@@ -113,7 +113,8 @@ int cp_engine_hosts_edit(struct cp_engine *e, int add, const char *name, const c
 			 char *err, size_t errlen);
 
 /** Plugin-specific metrics for /metrics (coredns_hosts_entries, coredns_plugin_enabled, ...).
- *  Request/response totals are the runtime's (fast path counters + what it answered).
+ *  Request/response totals and process-wide families (coredns_build_info, reload
+ *  failures) are the runtime's (fast path counters + what it answered).
  *  Appends Prometheus text to @p buf. @return bytes written. */
 size_t cp_engine_metrics(const struct cp_engine *e, char *buf, size_t cap);
 

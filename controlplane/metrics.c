@@ -481,10 +481,11 @@ static void m_fastpath(struct sb *b, const struct cp_rt *rt, const struct snap *
 				  cp_drop_name(d), (unsigned long)s->w[w].drop[d]);
 }
 
-/* Families this file writes itself: the engine's copies of them are dropped, a family
- * may appear only once in an exposition. */
+/* Families this file writes itself: a family may appear only once in an exposition, so
+ * should plugin text ever hold one of them, it is dropped. (coredns_build_info has one
+ * source, m_process: the engine does not write it.) */
 static const char *const own_families[] = {
-	"coredns_build_info", "coredns_reload_failed_total", "coredns_panics_total",
+	"coredns_reload_failed_total", "coredns_panics_total",
 	"coredns_dns_requests_total", "coredns_dns_responses_total",
 	"coredns_dns_request_duration_seconds",
 };

@@ -12,6 +12,10 @@ check_re "/metrics has coredns_dns_requests_total" '^coredns_dns_requests_total(
 check_re "/metrics has coredns_dns_responses_total" '^coredns_dns_responses_total(\{| )' "$m"
 check_re "/metrics has dpdns_fastpath_ counters" '^dpdns_fastpath_[a-z_]+(\{| )' "$m"
 check_re "/metrics declares its types" '^# TYPE coredns_dns_requests_total counter' "$m"
+check "coredns_build_info: one sample (one source)" 1 \
+	"$(printf '%s\n' "$m" | grep -c '^coredns_build_info{')"
+check "coredns_build_info: one TYPE line" 1 \
+	"$(printf '%s\n' "$m" | grep -c '^# TYPE coredns_build_info gauge')"
 
 req0=$(metric_sum coredns_dns_requests_total)
 ok0=$(metric_sum coredns_dns_responses_total 'rcode="NOERROR"')
