@@ -153,5 +153,7 @@ fake_start "$API_PORT"
 # A restarted (restored) API server no longer knows our resourceVersion: 410 on the next
 # watch, and the relist brings basic.json again: "fresh" is gone, "api" is back.
 check "410 for the next watches" 200 "$(api POST /fake/fault '{"action":"gone","count":8}')"
+# (a watch that reconnected before the fault was set is dropped, to meet the 410 too)
+check "drop watches" 200 "$(api POST /fake/fault '{"action":"drop-watches"}')"
 poll_rcode 100 "relist after the API is back: stale service removed" NXDOMAIN @$S4 fresh.ns1.svc.cluster.local A
 poll_answer 20 "relist: service back" A 10.96.1.2 @$S4 api.ns1.svc.cluster.local A
