@@ -50,11 +50,6 @@ static inline uint16_t fp_l4_csum(uint64_t phdr, const void *l4, uint16_t len)
 	return (uint16_t)~fp_csum_fold(fp_csum_add(l4, len, phdr));
 }
 
-static inline uint16_t fp_ip4_hdr_csum(const struct rte_ipv4_hdr *ip)
-{
-	return (uint16_t)~fp_csum_fold(fp_csum_add(ip, sizeof(*ip), 0));
-}
-
 /* RX checksum flags are only meaningful when the port offers the offload (NONE means
  * the NIC checked integrity though the field itself is not filled: as good as GOOD). */
 static inline bool fp_ip4_csum_ok(const struct fp_worker *w, const struct rte_mbuf *m,
@@ -131,14 +126,35 @@ static inline bool fp_dns_port(const struct fp_worker *w, uint16_t port_be)
 /* ------------------------------------------------------------------------- */
 /* Reply headers                                                               */
 
+/*
+ * The reply's checksums are computed from the values written, never by reading back the
+ * headers just rewritten: a wide load over several narrower stores that have not reached
+ * the cache yet cannot be forwarded from the store buffer and waits for them (the
+ * largest single cost of the rewrite when it read them back). Sums are in native-load
+ * order, as fp_csum_add() leaves them; 16-bit fields are added as their network-order
+ * image (rte_cpu_to_be_16).
+ */
+
+/** Header checksum of the IPv4 reply fp_l3_reply() builds (TTL 64, DF, ID 0, TOS 0). */
+static inline uint16_t fp_ip4_reply_csum(uint64_t addr_sum, uint16_t tot_len, uint8_t proto)
+{
+	uint64_t acc = addr_sum + rte_cpu_to_be_16(RTE_IPV4_VHL_DEF << 8) +
+		       rte_cpu_to_be_16(tot_len) + rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) +
+		       rte_cpu_to_be_16(FP_TTL << 8 | proto);
+
+	return (uint16_t)~fp_csum_fold(acc);
+}
+
 /**
  * Rewrite the Ethernet and IP headers of a received frame into those of the reply that
- * carries @p l4_len bytes of L4 (which stay where they are). IPv4 options are not
+ * carries @p l4_len bytes of L4 protocol @p proto (which stay where they are). IPv4 options are not
  * reflected: the Ethernet + fixed IPv4 header move up over them, so the payload is never
- * copied. @return the IP header.
+ * copied. The IPv4 header checksum is left 0 (offload, or the caller's
+ * fp_ip4_reply_csum()). @p addr_sum receives the sum of the two addresses, taken before
+ * they were swapped (the swap does not change it). @return the IP header.
  */
 static void *fp_l3_reply(const struct fp_worker *w, struct rte_mbuf *m, uint16_t l3_off,
-			 uint8_t l3, uint16_t l4_len)
+			 uint8_t l3, uint8_t proto, uint16_t l4_len, uint64_t *addr_sum)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_ether_hdr *eth;
@@ -147,7 +163,7 @@ static void *fp_l3_reply(const struct fp_worker *w, struct rte_mbuf *m, uint16_t
 	if (l3 == 4) {
 		struct rte_ipv4_hdr *ip = (void *)(d + l3_off);
 		uint16_t opt = rte_ipv4_hdr_len(ip) - FP_IP4_HDR;
-		uint32_t a;
+		uint32_t src, dst;
 
 		if (opt != 0) {
 			memmove(d + opt, d, l3_off + FP_IP4_HDR);
@@ -155,26 +171,31 @@ static void *fp_l3_reply(const struct fp_worker *w, struct rte_mbuf *m, uint16_t
 			d += opt;
 			ip = (void *)(d + l3_off);
 		}
-		a = ip->src_addr;
-		ip->src_addr = ip->dst_addr;
-		ip->dst_addr = a;
+		src = ip->src_addr;
+		dst = ip->dst_addr;
+		*addr_sum = (uint64_t)src + dst;
+		ip->src_addr = dst;
+		ip->dst_addr = src;
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->type_of_service = 0;
 		ip->total_length = rte_cpu_to_be_16(FP_IP4_HDR + l4_len);
 		ip->packet_id = 0;
 		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 		ip->time_to_live = FP_TTL;
+		ip->next_proto_id = proto;
 		ip->hdr_checksum = 0;
 		hlen = FP_IP4_HDR;
 	} else {
 		struct rte_ipv6_hdr *ip6 = (void *)(d + l3_off);
 		uint8_t a[16];
 
+		*addr_sum = fp_csum_add(ip6->src_addr, 32, 0);
 		memcpy(a, ip6->src_addr, 16);
 		memcpy(ip6->src_addr, ip6->dst_addr, 16);
 		memcpy(ip6->dst_addr, a, 16);
 		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
 		ip6->payload_len = rte_cpu_to_be_16(l4_len);
+		ip6->proto = proto;
 		ip6->hop_limits = FP_TTL;
 	}
 	eth = (void *)d;
@@ -193,33 +214,31 @@ void fp_l2l3_reply_udp(const struct fp_worker *w, struct rte_mbuf *m, uint16_t l
 	struct rte_udp_hdr *u = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
 							dns_off - FP_UDP_HDR);
 	uint16_t l4_len = FP_UDP_HDR + dns_len, port = u->src_port;
-	void *ip = fp_l3_reply(w, m, l3_off, l3, l4_len);
+	uint32_t ports;
+	uint64_t addr_sum, phdr;
+	struct rte_ipv4_hdr *ip;
 
+	memcpy(&ports, u, sizeof(ports)); /* their sum does not change with the swap */
+	ip = fp_l3_reply(w, m, l3_off, l3, IPPROTO_UDP, l4_len, &addr_sum);
 	u->src_port = u->dst_port;
 	u->dst_port = port;
 	u->dgram_len = rte_cpu_to_be_16(l4_len);
 	u->dgram_cksum = 0;
+	phdr = addr_sum + rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(l4_len);
 	if (w->tx_csum) {
+		/* The port sums the L4 bytes onto the pseudo header's sum (not complemented). */
 		m->l2_len = l3_off;
 		m->l3_len = l3 == 4 ? FP_IP4_HDR : FP_IP6_HDR;
-		if (l3 == 4) {
-			m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
-				      RTE_MBUF_F_TX_UDP_CKSUM;
-			u->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
-		} else {
-			m->ol_flags = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
-			u->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
-		}
+		m->ol_flags = l3 == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+					RTE_MBUF_F_TX_UDP_CKSUM :
+					RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+		u->dgram_cksum = fp_csum_fold(phdr);
 		return;
 	}
-	if (l3 == 4) {
-		struct rte_ipv4_hdr *ip4 = ip;
-
-		ip4->hdr_checksum = fp_ip4_hdr_csum(ip4);
-		u->dgram_cksum = fp_l4_csum(fp_csum_phdr4(ip4, l4_len), u, l4_len);
-	} else {
-		u->dgram_cksum = fp_l4_csum(fp_csum_phdr6(ip, l4_len), u, l4_len);
-	}
+	if (l3 == 4)
+		ip->hdr_checksum = fp_ip4_reply_csum(addr_sum, FP_IP4_HDR + l4_len, IPPROTO_UDP);
+	/* UDP header words: the ports, the length, a zero checksum; then the DNS message. */
+	u->dgram_cksum = fp_l4_csum(phdr + ports + rte_cpu_to_be_16(l4_len), u + 1, dns_len);
 	/* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
 	if (u->dgram_cksum == 0)
 		u->dgram_cksum = 0xffff;
@@ -307,6 +326,7 @@ static enum fp_verdict fp_icmp4(struct fp_worker *w, struct rte_mbuf *m, struct 
 	struct rte_icmp_hdr *ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *,
 							  p->l3_off + ihl);
 	struct rte_ipv4_hdr *rip;
+	uint64_t addr_sum;
 
 	/* Everything but a well-formed echo request from a unicast host goes to the kernel,
 	 * which validates and counts it itself. */
@@ -317,8 +337,8 @@ static enum fp_verdict fp_icmp4(struct fp_worker *w, struct rte_mbuf *m, struct 
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = 0;
 	ic->icmp_cksum = fp_l4_csum(0, ic, plen);
-	rip = fp_l3_reply(w, m, p->l3_off, 4, plen);
-	rip->hdr_checksum = fp_ip4_hdr_csum(rip);
+	rip = fp_l3_reply(w, m, p->l3_off, 4, IPPROTO_ICMP, plen, &addr_sum);
+	rip->hdr_checksum = fp_ip4_reply_csum(addr_sum, FP_IP4_HDR + plen, IPPROTO_ICMP);
 	w->cnt->icmp_echo++;
 	return FP_V_TX;
 }
@@ -434,6 +454,7 @@ static enum fp_verdict fp_icmp6(struct fp_worker *w, struct rte_mbuf *m, struct 
 {
 	uint8_t *ic = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l3_off + FP_IP6_HDR);
 	bool unicast = fp_addr6_idx(w, ip6->dst_addr) >= 0;
+	uint64_t addr_sum;
 
 	if (plen < 8 || (!unicast && !fp_solicited_node(ip6->dst_addr)) ||
 	    !fp_l4_sum_ok(ip6, 6, ic, plen) || ic[1] != 0)
@@ -445,7 +466,7 @@ static enum fp_verdict fp_icmp6(struct fp_worker *w, struct rte_mbuf *m, struct 
 		return fp_nd_advert(w, m, p->l3_off, ip6, ic);
 	if (ic[0] == FP_ICMP6_ECHO && unicast && fp_src6_ok(w, ip6->src_addr)) {
 		ic[0] = FP_ICMP6_REPLY;
-		fp_l3_reply(w, m, p->l3_off, 6, plen);
+		fp_l3_reply(w, m, p->l3_off, 6, IPPROTO_ICMPV6, plen, &addr_sum);
 		fp_icmp6_csum(ip6, ic);
 		w->cnt->icmp_echo++;
 		return FP_V_TX;

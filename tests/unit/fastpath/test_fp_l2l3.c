@@ -9,6 +9,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "ft_cases.h"
 #include "ft_lib.h"
@@ -203,6 +204,52 @@ static void case_ndp(struct ft_env *e)
 	ft_expect_exception(e, "NS with hop limit 64", ns_frame(e, false, FT_SERVER6, 64));
 }
 
+/*
+ * With TX checksum offload the port finishes the checksums: the IPv4 header checksum is
+ * left 0 and the UDP field holds the pseudo header's sum, as rte_ipv4/6_phdr_cksum()
+ * give it for the finished headers.
+ */
+static void case_tx_offload(struct ft_env *e)
+{
+	static const struct ft_frame shapes[] = {
+		{ 0 }, { .ip_opts = 8 }, { .v6 = true, .vlan = true, .tci = 7 },
+	};
+
+	e->w->tx_csum = true;
+	for (size_t i = 0; i < RTE_DIM(shapes); i++) {
+		struct rte_mbuf *r = ft_run1(e, ft_query(e, &shapes[i], "www.example.com",
+							 DNS_T_A, 0));
+		uint16_t l3_off = shapes[i].vlan ? 18 : 14;
+		uint8_t *d;
+
+		FT_CHECK(r != NULL, "offload shape %zu answered", i);
+		if (r == NULL)
+			continue;
+		d = rte_pktmbuf_mtod(r, uint8_t *);
+		FT_EQ(r->l2_len, l3_off);
+		if (shapes[i].v6) {
+			const struct rte_udp_hdr *u = (const void *)(d + l3_off + 40);
+
+			FT_EQ(r->l3_len, 40);
+			FT_EQ(r->ol_flags, RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM);
+			FT_EQ(u->dgram_cksum, rte_ipv6_phdr_cksum((const void *)(d + l3_off),
+								  r->ol_flags));
+		} else {
+			const struct rte_ipv4_hdr *ip = (const void *)(d + l3_off);
+			const struct rte_udp_hdr *u = (const void *)(d + l3_off + 20);
+
+			FT_EQ(r->l3_len, 20);
+			FT_EQ(r->ol_flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+					   RTE_MBUF_F_TX_UDP_CKSUM);
+			FT_EQ(ip->hdr_checksum, 0);
+			FT_EQ(rte_ipv4_hdr_len(ip), 20);
+			FT_EQ(u->dgram_cksum, rte_ipv4_phdr_cksum(ip, r->ol_flags));
+		}
+		rte_pktmbuf_free(r);
+	}
+	e->w->tx_csum = false;
+}
+
 /* ------------------------------------------------------------------------- */
 /* IP and UDP validation                                                        */
 
@@ -334,6 +381,7 @@ void ft_cases_l2l3(struct ft_env *e)
 	case_echo(e);
 	case_ndp(e);
 	case_reply_shapes(e);
+	case_tx_offload(e);
 	case_drops(e);
 	case_exceptions(e);
 	case_no_exception(e);
