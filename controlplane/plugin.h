@@ -163,6 +163,15 @@ void cp_outcome_value(struct cp_outcome *o, const struct dns_builder *b);
 int cp_sync_name(struct cp_sync *s, const uint8_t *name, size_t len);
 
 /**
+ * From a plugin's sync, before its names: make @p name a zone of the fast path's zone
+ * policy in its own right (its names are judged apart from the enclosing zone's, which
+ * excludes them). For sub-zones whose names need the control plane while the rest of the
+ * enclosing zone has a static miss answer. @return 0 or negative errno
+ */
+#define CP_HAVE_SYNC_ZONE 1
+int cp_sync_zone(struct cp_sync *s, const uint8_t *name, size_t len);
+
+/**
  * From tick: re-evaluate one name and put/del its entries right away.
  * @return 0, 1 when a full cp_engine_sync is needed instead, or negative errno.
  */

@@ -310,6 +310,28 @@ int cp_sync_name(struct cp_sync *s, const uint8_t *name, size_t len)
 	return 0;
 }
 
+int cp_sync_zone(struct cp_sync *s, const uint8_t *name, size_t len)
+{
+	struct cp_zpol *zp;
+
+	if (len == 0 || len > DNS_KEY_NAME_MAX)
+		return 0;
+	for (unsigned k = 0; k < s->n_zp; k++) {
+		if (s->zp[k].len == len && memcmp(s->zp[k].wire, name, len) == 0)
+			return 0;
+	}
+	zp = realloc(s->zp, (s->n_zp + 1) * sizeof(*zp));
+	if (zp == NULL)
+		return -ENOMEM;
+	s->zp = zp;
+	memset(&zp[s->n_zp], 0, sizeof(*zp));
+	memcpy(zp[s->n_zp].wire, name, len);
+	zp[s->n_zp].len = (uint16_t)len;
+	zp[s->n_zp].req = REQ_ANY;
+	s->n_zp++;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Sync context                                                                */
 
