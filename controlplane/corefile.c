@@ -375,7 +375,30 @@ struct expander {
 	unsigned depth;
 	int nest;
 	bool force_nl;
+	const char **files;              /* cf_file.files being collected (arena strings) */
+	unsigned n_files, cap_files;
 };
+
+/* Remember a file the configuration was read from (once: snippets files get imported by
+ * several blocks). */
+static int add_file(struct expander *x, const char *path)
+{
+	for (unsigned i = 0; i < x->n_files; i++) {
+		if (strcmp(x->files[i], path) == 0)
+			return 0;
+	}
+	if (x->n_files == x->cap_files) {
+		unsigned cap = x->cap_files ? x->cap_files * 2 : 8;
+		const char **v = realloc(x->files, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		x->files = v;
+		x->cap_files = cap;
+	}
+	x->files[x->n_files++] = path;
+	return 0;
+}
 
 static int expand(struct expander *x, const struct cf_token *tok, unsigned n);
 
@@ -528,7 +551,9 @@ static int import_one_file(struct expander *x, const struct cf_token *t, const c
 		x->depth--;
 		return cf_errf(x->err, x->errlen, t, "import: %s: %s", path, strerror(-rc));
 	}
-	rc = lex_all(x->a, file, text, len, &tv, x->err, x->errlen);
+	rc = add_file(x, file);
+	if (rc == 0)
+		rc = lex_all(x->a, file, text, len, &tv, x->err, x->errlen);
 	free(text);
 	if (rc == 0) {
 		x->force_nl = true;
@@ -887,6 +912,18 @@ static int parse_all(struct parser *p, struct cf_file *f)
 
 /* ------------------------------------------------------------------------- */
 
+static int keep_files(struct expander *x, struct cf_file *f)
+{
+	const char **v = arena_alloc(f->arena, (x->n_files + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	memcpy(v, x->files, x->n_files * sizeof(*v));
+	f->files = v;
+	f->n_files = x->n_files;
+	return 0;
+}
+
 static struct cf_file *parse_common(const char *name, const char *text, size_t len,
 				    char *err, size_t errlen)
 {
@@ -912,7 +949,11 @@ static struct cf_file *parse_common(const char *name, const char *text, size_t l
 		snprintf(real, sizeof(real), "%s", name);
 	rc = push_frame(&x, NULL, arena_strndup(f->arena, real, strlen(real)), file);
 	if (rc == 0)
+		rc = add_file(&x, file);
+	if (rc == 0)
 		rc = expand(&x, raw.v, raw.n);
+	if (rc == 0)
+		rc = keep_files(&x, f);
 	if (rc < 0)
 		goto fail;
 	p.n = x.out.n;
@@ -929,6 +970,7 @@ static struct cf_file *parse_common(const char *name, const char *text, size_t l
 	free(raw.v);
 	free(x.out.v);
 	free(x.snip);
+	free(x.files);
 	return f;
 fail:
 	if (rc == -ENOMEM)
@@ -936,6 +978,7 @@ fail:
 	free(raw.v);
 	free(x.out.v);
 	free(x.snip);
+	free(x.files);
 	cf_free(f);
 	return NULL;
 }

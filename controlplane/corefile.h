@@ -42,6 +42,10 @@ struct cf_file {
 	const struct cf_server *srv;
 	unsigned n_srv;
 	char *dir;                  /**< directory of the main file (for relative paths) */
+	/** Files the configuration came from: the main file (as named) first, then every
+	 *  imported file, each once, in the order first read (paths as opened). */
+	const char *const *files;
+	unsigned n_files;
 	struct cf_arena *arena;     /**< everything above lives here */
 };
 

@@ -128,21 +128,68 @@ static bool pid_running(int32_t pid)
 	return p == NULL || p[1] == '\0' || (p[2] != 'Z' && p[2] != 'X');
 }
 
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
 /* FNV-1a of the file's bytes; 0 when it cannot be read. */
 static uint64_t file_hash(const char *path)
 {
 	FILE *f = fopen(path, "rb");
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = FNV_BASIS;
 	unsigned char buf[8192];
-	size_t n, i;
+	size_t n;
 
 	if (f == NULL)
 		return 0;
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		for (i = 0; i < n; i++)
-			h = (h ^ buf[i]) * 0x100000001b3ull;
+		h = fnv_add(h, buf, n);
 	fclose(f);
 	return h ? h : 1;
+}
+
+/*
+ * Hash of the whole configuration @p e was loaded from: the Corefile and every file it
+ * imported (path and content: an import that disappears counts too). CoreDNS's reload
+ * compares the parsed configuration, imports expanded. Without @p e only the Corefile,
+ * which is the same value while it imports nothing. 0 when the Corefile cannot be read.
+ */
+static uint64_t config_hash(const struct cp_rt *rt, const struct cp_engine *e)
+{
+	const char *const *files = NULL;
+	unsigned n = e != NULL ? cp_engine_files(e, &files) : 0;
+	uint64_t h = file_hash(rt->corefile), fh;
+
+	if (h == 0)
+		return 0;
+	for (unsigned i = 1; i < n; i++) {
+		fh = file_hash(files[i]);
+		h = fnv_add(h, files[i], strlen(files[i]) + 1);
+		h = fnv_add(h, &fh, sizeof(fh));
+	}
+	return h ? h : 1;
+}
+
+/* Did two loads read the same files? */
+static bool same_files(const struct cp_engine *a, const struct cp_engine *b)
+{
+	const char *const *fa, *const *fb;
+	unsigned na = cp_engine_files(a, &fa), nb = cp_engine_files(b, &fb);
+
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++) {
+		if (strcmp(fa[i], fb[i]) != 0)
+			return false;
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -203,8 +250,11 @@ int cp_rt_reload(struct cp_rt *rt, char *err, size_t errlen)
 	struct cp_engine *ne, *old = rt->engine;
 	int ret;
 
-	/* Hash before loading: a change made during the load triggers the next check. */
-	rt->corefile_hash = file_hash(rt->corefile);
+	/* Hash before loading: a change made during the load triggers the next check. The
+	 * files are those of the running configuration; when the new one reads others,
+	 * they are hashed after its load. A failed load is not retried until a file of
+	 * the running configuration changes (CoreDNS: until the configuration changes). */
+	rt->corefile_hash = config_hash(rt, old);
 	ne = cp_engine_load(rt->corefile, err, errlen);
 	if (ne == NULL) {
 		rt->reload_failed++;
@@ -222,6 +272,8 @@ int cp_rt_reload(struct cp_rt *rt, char *err, size_t errlen)
 		rt->reload_failed++;
 		return ret;
 	}
+	if (old == NULL || !same_files(old, ne))
+		rt->corefile_hash = config_hash(rt, ne);
 	/* The old engine completes or drops what it still holds (deferred answers). */
 	cp_engine_free(old);
 	rt->reloads++;
@@ -239,7 +291,7 @@ static void reload_check(struct cp_rt *rt)
 
 	if (rt->next_reload_ms == 0 || rt->now_ms < rt->next_reload_ms)
 		return;
-	h = file_hash(rt->corefile);
+	h = config_hash(rt, rt->engine);
 	if (h != 0 && h != rt->corefile_hash)
 		cp_rt_reload(rt, err, sizeof(err));
 	/* A failed content is not retried until it changes again (CoreDNS does the same). */
@@ -698,6 +750,7 @@ static bool wait_primary(const struct cp_args *a, int32_t old_fp, char *path, si
 int main(int argc, char **argv)
 {
 	static struct cp_rt rt;
+	const char *const *files;
 	struct cp_args a = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	char path[512], err[1024];
@@ -711,12 +764,14 @@ int main(int argc, char **argv)
 	snprintf(rt.corefile, sizeof(rt.corefile), "%s", a.corefile);
 	snprintf(rt.ctl_path, sizeof(rt.ctl_path), "%s", a.ctl_path);
 	/* The configuration first: its errors do not depend on the fast path. */
-	rt.corefile_hash = file_hash(a.corefile);
+	rt.corefile_hash = config_hash(&rt, NULL);
 	rt.engine = cp_engine_load(a.corefile, err, sizeof(err));
 	if (rt.engine == NULL) {
 		fprintf(stderr, "dpdns-controlplane: %s\n", err);
 		return 1;
 	}
+	if (cp_engine_files(rt.engine, &files) > 1)
+		rt.corefile_hash = config_hash(&rt, rt.engine); /* imports: known after the load */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

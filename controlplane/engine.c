@@ -317,6 +317,12 @@ const struct cp_settings *cp_engine_settings(const struct cp_engine *e)
 	return &e->set;
 }
 
+unsigned cp_engine_files(const struct cp_engine *e, const char *const **files)
+{
+	*files = e->cf->files;
+	return e->cf->n_files;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Routing and answering                                                       */
 

@@ -70,6 +70,15 @@ void cp_engine_free(struct cp_engine *e);
 const struct cp_settings *cp_engine_settings(const struct cp_engine *e);
 
 /**
+ * The files the load read its configuration from: the Corefile (as named to
+ * cp_engine_load) first, then every imported file, each once, in the order first read.
+ * What a reload check compares (CoreDNS reloads when any of them changes). Files plugins
+ * read themselves (hosts files, ...) are not listed: the plugins watch those.
+ * @return the number of files; *files gets the array (valid while the engine lives).
+ */
+unsigned cp_engine_files(const struct cp_engine *e, const char *const **files);
+
+/**
  * Emit every table entry and the zone set the fast path should hold. The runtime diffs
  * against what it published before (unchanged values are not rewritten).
  * @return 0 or the first negative errno a sink call returned.

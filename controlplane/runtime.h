@@ -115,7 +115,8 @@ struct cp_rt {
 	char corefile[4096];
 	char ctl_path[108];
 	struct cp_engine *engine;
-	uint64_t corefile_hash;       /* content hash of what was (last tried to be) loaded */
+	uint64_t corefile_hash;       /* hash of the Corefile and its imports as (last tried
+	                               * to be) loaded: cp_main.c config_hash() */
 	uint64_t config_gen;
 	bool synced;                  /* a full sync completed with the current engine */
 	bool relisten;                /* settings changed: reopen listeners after dispatch */

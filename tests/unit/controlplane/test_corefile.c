@@ -205,7 +205,44 @@ static void test_imports(void)
 		CHECK_STR(f->srv[1].keys[0].text, "b.example");
 		CHECK_STR(f->srv[2].dirs[0].tok[0].text, "errors");
 		CHECK_HAS(f->srv[2].dirs[0].tok[0].file, "snip.conf");
+		/* Every file read, once, the Corefile first (what a reload check compares). */
+		CHECK_EQ(f->n_files, 4);
+		if (f->n_files == 4) {
+			CHECK_STR(f->files[0], path);
+			CHECK_HAS(f->files[1], "/snip.conf");
+			CHECK_HAS(f->files[2], "/conf.d/a.conf");
+			CHECK_HAS(f->files[3], "/conf.d/b.conf");
+		}
 	}
+	cf_free(f);
+
+	/* A file imported twice is listed once; nested imports are listed. */
+	t_write(dir, "inner.conf", "errors\n");
+	t_write(dir, "outer.conf", "import inner.conf\n");
+	snprintf(path, sizeof(path), "%s", t_write(dir, "Corefile5",
+		 "a.example {\n  import outer.conf\n}\nb.example {\n  import outer.conf\n}\n"));
+	f = cf_parse_file(path, err, sizeof(err));
+	CHECK(f != NULL);
+	if (f != NULL) {
+		CHECK_EQ(f->n_files, 3);
+		CHECK_HAS(f->files[1], "/outer.conf");
+		CHECK_HAS(f->files[2], "/inner.conf");
+	}
+	cf_free(f);
+	{
+		struct cp_engine *e = cp_engine_load(path, err, sizeof(err));
+		const char *const *files = NULL;
+
+		CHECK(e != NULL);
+		if (e != NULL) {
+			CHECK_EQ(cp_engine_files(e, &files), 3);
+			CHECK_STR(files[0], path);
+			CHECK_HAS(files[2], "/inner.conf");
+		}
+		cp_engine_free(e);
+	}
+	f = parse(". {\n}\n", err, sizeof(err));
+	CHECK(f != NULL && f->n_files == 1);
 	cf_free(f);
 
 	/* No match for a pattern is fine (a warning); a loop is an error. */
