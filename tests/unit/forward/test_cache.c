@@ -267,6 +267,55 @@ static void test_serve_stale(void)
 	drv_free(&d);
 }
 
+struct done_count {
+	unsigned calls;
+	bool null_resp;
+};
+
+static void count_done(void *req, const uint8_t *resp, size_t len)
+{
+	struct done_count *c = req;
+
+	c->calls++;
+	c->null_resp = resp == NULL && len == 0;
+}
+
+/* A client waiting for a stale verification when the engine goes (reload, exit): the
+ * orphaned job is cancelled by the forwarder, the client gets "send nothing" once. */
+static void test_verify_cancel(void)
+{
+	char cf[512];
+	struct ft_fake_srv f;
+	struct drv d;
+	struct qres r;
+	struct done_count cnt = { 0 };
+	struct cp_client c;
+	struct tmsg q;
+	uint8_t msg[512];
+
+	CHECK_EQ(ft_fake_start(&f, "127.0.0.9", FT_FAKE_SLOW), 0);
+	corefile(cf, sizeof(cf), ".:53 {\n  cache {\n    success 1024 2 1\n    serve_stale 1h verify\n"
+		 "  }\n  forward . %s:%u\n}\n", f.addr, f.port);
+	CHECK_EQ(drv_load(&d, cf), 0);
+	CHECK_EQ(drv_query(&d, "verify.example.test", DNS_T_A, NULL, &r), DNS_RCODE_NOERROR);
+	drv_run(&d, 2200);
+	memset(&c, 0, sizeof(c));
+	c.addr.ss_family = AF_INET;
+	c.addr_len = sizeof(struct sockaddr_in);
+	c.local_port = 53;
+	c.done = count_done;
+	c.req = &cnt;
+	tm_query(&q, 11, "verify.example.test", DNS_T_A);
+	memcpy(msg, q.b, q.len);
+	CHECK_EQ(cp_engine_answer(d.e, msg, q.len, sizeof(msg), &c), CP_ANSWER_DEFERRED);
+	memset(msg, 0xff, sizeof(msg));
+	CHECK_EQ(cnt.calls, 0);
+	drv_free(&d);
+	CHECK_EQ(cnt.calls, 1);
+	CHECK(cnt.null_resp);
+	ft_fake_stop(&f);
+}
+
 static void test_prefetch(void)
 {
 	char cf[512];
@@ -347,6 +396,7 @@ int main(void)
 	test_two_ports();
 	test_prefetch();
 	test_serve_stale();
+	test_verify_cancel();
 	test_config();
 	ft_nsd_stop(&nsd);
 	return ft_summary("test_cache");
