@@ -185,45 +185,65 @@ static int skip_section(struct dns_wire *w, unsigned int count, enum dns_section
 	return 0;
 }
 
+/* Keep the first @p r (< 8) bytes of the native load @p v, zero the rest. */
+static inline uint64_t word_head(uint64_t v, size_t r)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return v & (~0ull >> (8 * (8 - r)));
+#else
+	return v & (~0ull << (8 * (8 - r)));
+#endif
+}
+
 /*
  * Load bytes [i, i+8) of the name as one word, bytes at or past @p len zeroed: the same
  * value dns_name_hash() builds from a zero-extended tail. Reads whole words from the
  * message while 8 bytes remain in it (qtype/qclass follow the name, often an OPT too);
- * only a short message falls back to a byte copy. Loading from the message instead of
- * from the freshly copied key avoids store-to-load forwarding stalls.
+ * with fewer, the 4 bytes of qtype/qclass still cover a tail of up to 3 bytes with a
+ * 4-byte load. A byte copy is only the fallback for the (unreached) rest: its narrow
+ * stores and the wide load after them could not be store-forwarded. Loading from the
+ * message instead of from the freshly copied key avoids the same stall.
  */
 static inline uint64_t name_word(const uint8_t *name, size_t i, size_t len, size_t avail)
 {
 	uint64_t v = 0;
+	uint32_t v32;
 	size_t r = len - i;
 
 	if (avail - i >= 8) {
 		memcpy(&v, name + i, 8);
-		if (r < 8) {
+		return r < 8 ? word_head(v, r) : v;
+	}
+	if (avail - i >= 4 && r < 4) {
+		memcpy(&v32, name + i, 4);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			v &= ~0ull >> (8 * (8 - r));
+		v = v32;
 #else
-			v &= ~0ull << (8 * (8 - r));
+		v = (uint64_t)v32 << 32;
 #endif
-		}
-		return v;
+		return word_head(v, r);
 	}
 	memcpy(&v, name + i, r < 8 ? r : 8);
 	return v;
 }
 
 /*
- * Lower-case the question name into the zero-filled key and hash it in the same pass of
- * 8-byte words. The key is 128 bytes and zero beyond the name (qtype and name_len are
- * still 0 here), so whole words may be written; they equal the zero-extended words
- * dns_name_hash() reads from an unpadded buffer, hence the same hash.
+ * Lower-case the question name into the key and hash it in the same pass of 8-byte
+ * words. rte_hash compares all DNS_KEY_LEN bytes, so the key is zeroed first; whole
+ * words may then be written (qtype and name_len come after them), and they equal the
+ * zero-extended words dns_name_hash() reads from an unpadded buffer, hence the same hash.
  */
+/* A structure copy from this constant compiles to a few vector moves; a 128-byte
+ * memset() to "rep stos", whose start-up alone cost as much as the name's hash. */
+static const struct dns_key zero_key;
+
 static void set_key(struct dns_query *q, const uint8_t *name, size_t len, size_t avail,
 		    uint16_t qtype)
 {
 	uint8_t *k = (uint8_t *)&q->key;
 	uint64_t h = dns_hash_seed(len);
 
+	q->key = zero_key;
 	for (size_t i = 0; i < len; i += 8) {
 		uint64_t v = dns_lower64(name_word(name, i, len, avail));
 
@@ -270,25 +290,8 @@ static int parse_records(struct dns_wire *w, struct dns_query *q, const uint8_t 
 	return 0;
 }
 
-/**
- * Parse a query (see dns.h). Decisions, in order:
- *  - shorter than a header, or QR=1: DNS_PARSE_DROP (never answer a response: loops);
- *  - opcode != QUERY: NOTIMP; the question (and EDNS) are still parsed so the answer can
- *    echo them when the message is otherwise well formed;
- *  - QDCOUNT != 1: FORMERR without a question;
- *  - question name with a compression pointer or label type 0x40/0x80, a label over 63,
- *    a name over 255, or qtype/qclass missing: FORMERR, question_end = 0;
- *  - answer/authority/additional records malformed (names may be compressed there; a
- *    pointer must point before the name it ends), OPT outside the additional section,
- *    a second OPT, an OPT owner other than root, OPT options overrunning the rdata, or
- *    bytes after the last record: FORMERR with the question echoed, EDNS ignored;
- *  - EDNS version > 0: BADVERS;
- *  - qclass != IN: REFUSED;
- *  - else NOERROR.
- * Names longer than DNS_KEY_NAME_MAX wire bytes are valid but have key_ok = false
- * (key and hashes unset). q is fully (re)initialised on every call.
- */
-int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
+/** dns_parse_query() but for the key of a query without one. */
+static int parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 {
 	struct dns_wire w;
 	int rc = DNS_RCODE_NOERROR;
@@ -307,7 +310,6 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 	q->edns_size = 0;
 	q->name_hash = 0;
 	q->hash = 0;
-	memset(&q->key, 0, sizeof(q->key));
 	q->msg_len = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
 	if (len < DNS_HDR_LEN)
 		return DNS_PARSE_DROP;
@@ -338,4 +340,33 @@ int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 	if (q->qclass != DNS_C_IN)
 		return DNS_RCODE_REFUSED;
 	return DNS_RCODE_NOERROR;
+}
+
+/**
+ * Parse a query (see dns.h). Decisions, in order:
+ *  - shorter than a header, or QR=1: DNS_PARSE_DROP (never answer a response: loops);
+ *  - opcode != QUERY: NOTIMP; the question (and EDNS) are still parsed so the answer can
+ *    echo them when the message is otherwise well formed;
+ *  - QDCOUNT != 1: FORMERR without a question;
+ *  - question name with a compression pointer or label type 0x40/0x80, a label over 63,
+ *    a name over 255, or qtype/qclass missing: FORMERR, question_end = 0;
+ *  - answer/authority/additional records malformed (names may be compressed there; a
+ *    pointer must point before the name it ends), OPT outside the additional section,
+ *    a second OPT, an OPT owner other than root, OPT options overrunning the rdata, or
+ *    bytes after the last record: FORMERR with the question echoed, EDNS ignored;
+ *  - EDNS version > 0: BADVERS;
+ *  - qclass != IN: REFUSED;
+ *  - else NOERROR.
+ * Names longer than DNS_KEY_NAME_MAX wire bytes are valid but have key_ok = false
+ * (key and hashes unset). q is fully (re)initialised on every call.
+ */
+int dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
+{
+	int rc = parse_query(msg, len, q);
+
+	/* Only a keyed query has its key written (set_key()); the others get a zero key,
+	 * so every field is (re)initialised on every call. */
+	if (!q->key_ok)
+		q->key = zero_key;
+	return rc;
 }
