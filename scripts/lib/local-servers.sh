@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# dpdns operator scripts - the demo's and the benchmarks' local servers on 127.0.0.1:
+# Debian's nsd as the upstream of `forward`, and tests/k8s/fake-apiserver as the Kubernetes
+# API. Sourced after common.sh, never executed. Every server runs in the foreground of a
+# background job whose PID is recorded in a file of the caller's state directory; stopping
+# is by that PID only.
+# shellcheck shell=bash
+
+# ls_free_port: a port free for both UDP and TCP on 127.0.0.1
+ls_free_port() {
+	python3 - <<'EOF'
+import socket
+for _ in range(50):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    port = u.getsockname()[1]
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        t.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        t.close()
+        u.close()
+    print(port)
+    break
+EOF
+}
+
+# ls_wait_file FILE TENTHS: wait (bounded) until FILE is non-empty
+ls_wait_file() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ls_stop PIDFILE WORD: stop the process recorded in PIDFILE (if it is still WORD), forget it
+ls_stop() {
+	[ -f "$1" ] || return 0
+	stop_pid "$(cat "$1")" "$2" 5 || warn "$2 (pid $(cat "$1")) would not stop"
+	rm -f "$1"
+}
+
+# The demo's zones. Data only: the addresses are documentation prefixes, never contacted.
+ls_zone_example_org() {
+	cat <<'EOF'
+$ORIGIN example.org.
+$TTL 300
+@     IN SOA ns1.example.org. hostmaster.example.org. 1 7200 1800 86400 60
+@     IN NS  ns1
+ns1   IN A   127.0.0.1
+www   IN A   192.0.2.10
+www   IN AAAA 2001:db8::10
+EOF
+	# Many distinct names for load tests (dnsperf query files).
+	local i
+	for ((i = 0; i < ${LS_ZONE_NAMES:-0}; i++)); do
+		printf 'n%d IN A 192.0.2.%d\n' "$i" $((i % 250 + 1))
+	done
+}
+
+# A root zone standing in for the rest of the DNS: every other name is NXDOMAIN (a recursive
+# resolver's answer), not REFUSED.
+ls_zone_root() {
+	cat <<'EOF'
+$ORIGIN .
+$TTL 300
+.        IN SOA ns1.example.org. hostmaster.example.org. 1 7200 1800 86400 60
+.        IN NS  ns1.example.org.
+EOF
+}
+
+ls_zone_example_net() {
+	cat <<'EOF'
+$ORIGIN example.net.
+$TTL 300
+@        IN SOA ns1.example.net. hostmaster.example.net. 1 7200 1800 86400 60
+@        IN NS  ns1.example.org.
+payments IN A   192.0.2.80
+EOF
+}
+
+# ls_nsd_start DIR [PORT]: nsd on 127.0.0.1:PORT (a free one by default), authoritative for
+# example.org, example.net and the root, response rate limiting off (load tests). Files, log and
+# nsd.pid in DIR. Sets LS_NSD_PORT. @return 0 once it answers, 1 otherwise (stopped again)
+ls_nsd_start() {
+	local d=$1 bin i
+	bin=$(command -v nsd || echo /usr/sbin/nsd)
+	[ -x "$bin" ] || { err "nsd is not installed (apt-get install nsd)"; return 1; }
+	LS_NSD_PORT=${2:-$(ls_free_port)}
+	mkdir -p "$d"
+	ls_zone_example_org >"$d/example.org.zone"
+	ls_zone_example_net >"$d/example.net.zone"
+	ls_zone_root >"$d/root.zone"
+	cat >"$d/nsd.conf" <<EOF
+server:
+  ip-address: 127.0.0.1@$LS_NSD_PORT
+  username: ""
+  chroot: ""
+  zonesdir: "$d"
+  pidfile: ""
+  logfile: "$d/nsd.log"
+  database: ""
+  xfrdfile: "$d/xfrd.state"
+  zonelistfile: "$d/zone.list"
+  xfrdir: "$d"
+  server-count: 1
+  verbosity: 1
+  rrl-ratelimit: 0
+remote-control:
+  control-enable: no
+zone:
+  name: example.org
+  zonefile: example.org.zone
+zone:
+  name: example.net
+  zonefile: example.net.zone
+zone:
+  name: "."
+  zonefile: root.zone
+EOF
+	setsid "$bin" -d -c "$d/nsd.conf" </dev/null >>"$d/nsd.out" 2>&1 &
+	echo $! >"$d/nsd.pid"
+	for ((i = 0; i < 50; i++)); do
+		if timeout 2 dig +short +time=1 +tries=1 @127.0.0.1 -p "$LS_NSD_PORT" example.org SOA \
+			2>/dev/null | grep -q hostmaster; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	err "nsd did not answer on 127.0.0.1:$LS_NSD_PORT"
+	cat "$d/nsd.out" "$d/nsd.log" 2>/dev/null | tail -n 20 >&2
+	ls_nsd_stop "$d"
+	return 1
+}
+
+ls_nsd_stop() { ls_stop "$1/nsd.pid" nsd; }
+
+# ls_api_start DIR OBJECTS [SERVER]: the fake Kubernetes API server on 127.0.0.1 (a free
+# port) with OBJECTS, requiring the bearer token in DIR/token (made up here), plus
+# DIR/kubeconfig naming both (server URL and tokenFile). SERVER: the server program
+# (default tests/k8s/fake-apiserver). Sets LS_API_PORT. @return 0 once it listens
+ls_api_start() {
+	local d=$1 objects=$2 server=${3:-$DPDNS_SRC/tests/k8s/fake-apiserver} tenths=${LS_API_WAIT:-100}
+	mkdir -p "$d"
+	rm -f "$d/api.port"
+	# Any unguessable string will do; the API is on loopback only.
+	head -c 18 /dev/urandom | base64 | tr '+/' 'xy' >"$d/token"
+	setsid python3 "$server" --listen 127.0.0.1:0 --ready-file "$d/api.port" \
+		--objects "$objects" --token "$(cat "$d/token")" --bookmark-interval 5 --quiet \
+		</dev/null >>"$d/api.log" 2>&1 &
+	echo $! >"$d/api.pid"
+	if ! ls_wait_file "$d/api.port" "$tenths"; then
+		err "the fake API server did not start"
+		tail -n 20 "$d/api.log" >&2
+		ls_api_stop "$d"
+		return 1
+	fi
+	LS_API_PORT=$(cat "$d/api.port")
+	cat >"$d/kubeconfig" <<EOF
+# written by dpdns scripts: the fake API server of $d
+apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: http://127.0.0.1:$LS_API_PORT
+users:
+- name: dpdns
+  user:
+    tokenFile: $d/token
+contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: dpdns
+current-context: fake
+EOF
+}
+
+ls_api_stop() { ls_stop "$1/api.pid" fake-apiserver; }
+
+# ls_api DIR METHOD PATH [JSON]: one API request; prints the HTTP status
+ls_api() {
+	local ct=application/json
+	[ "$2" = PATCH ] && ct=application/merge-patch+json
+	timeout 10 curl -s -o /dev/null -w '%{http_code}' -X "$2" -H "Content-Type: $ct" \
+		-H "Authorization: Bearer $(cat "$1/token")" ${4:+--data "$4"} "http://127.0.0.1:$LS_API_PORT$3"
+}
