@@ -142,15 +142,21 @@ ls_nsd_stop() { ls_stop "$1/nsd.pid" nsd; }
 # ls_api_start DIR OBJECTS [SERVER]: the fake Kubernetes API server on 127.0.0.1 (a free
 # port) with OBJECTS, requiring the bearer token in DIR/token (made up here), plus
 # DIR/kubeconfig naming both (server URL and tokenFile). SERVER: the server program
-# (default tests/k8s/fake-apiserver). Sets LS_API_PORT. @return 0 once it listens
+# (default tests/k8s/fake-apiserver). LS_API_NO_TOKEN=1: no token required (clients with
+# `endpoint URL`). LS_API_WAIT: tenths of a second to wait for it (default 100).
+# Sets LS_API_PORT. @return 0 once it listens
 ls_api_start() {
 	local d=$1 objects=$2 server=${3:-$DPDNS_SRC/tests/k8s/fake-apiserver} tenths=${LS_API_WAIT:-100}
+	local tok=()
 	mkdir -p "$d"
-	rm -f "$d/api.port"
-	# Any unguessable string will do; the API is on loopback only.
-	head -c 18 /dev/urandom | base64 | tr '+/' 'xy' >"$d/token"
+	rm -f "$d/api.port" "$d/token"
+	if [ "${LS_API_NO_TOKEN:-0}" != 1 ]; then
+		# Any unguessable string will do; the API is on loopback only.
+		head -c 18 /dev/urandom | base64 | tr '+/' 'xy' >"$d/token"
+		tok=(--token "$(cat "$d/token")")
+	fi
 	setsid python3 "$server" --listen 127.0.0.1:0 --ready-file "$d/api.port" \
-		--objects "$objects" --token "$(cat "$d/token")" --bookmark-interval 5 --quiet \
+		--objects "$objects" "${tok[@]}" --bookmark-interval 5 --quiet \
 		</dev/null >>"$d/api.log" 2>&1 &
 	echo $! >"$d/api.pid"
 	if ! ls_wait_file "$d/api.port" "$tenths"; then
@@ -170,8 +176,7 @@ clusters:
     server: http://127.0.0.1:$LS_API_PORT
 users:
 - name: dpdns
-  user:
-    tokenFile: $d/token
+$([ -f "$d/token" ] && printf '  user:\n    tokenFile: %s\n' "$d/token" || echo "  user: {}")
 contexts:
 - name: fake
   context:
@@ -188,5 +193,6 @@ ls_api() {
 	local ct=application/json
 	[ "$2" = PATCH ] && ct=application/merge-patch+json
 	timeout 10 curl -s -o /dev/null -w '%{http_code}' -X "$2" -H "Content-Type: $ct" \
-		-H "Authorization: Bearer $(cat "$1/token")" ${4:+--data "$4"} "http://127.0.0.1:$LS_API_PORT$3"
+		-H "Authorization: Bearer $(cat "$1/token" 2>/dev/null)" ${4:+--data "$4"} \
+		"http://127.0.0.1:$LS_API_PORT$3"
 }
