@@ -603,7 +603,8 @@ static void housekeeping(struct cp_rt *rt, uint64_t *next_timer, uint64_t *next_
 	}
 }
 
-/* @return 0 on a requested stop, -EPIPE when the fast path went away. */
+/* @return 0 on a requested stop, -EPIPE when the fast path went away, -ELOOP when a
+ * plugin found the process cannot go on (cp_engine_fatal). */
 static int run(struct cp_rt *rt)
 {
 	struct cp_poll p = { 0 };
@@ -643,6 +644,12 @@ static int run(struct cp_rt *rt)
 		if (n > 0)
 			dispatch(&p, n);
 		housekeeping(rt, &next_timer, &next_beat);
+		/* A plugin's fatal finding (loop), logged by it: CoreDNS exits (log.Fatal). */
+		if (cp_engine_fatal(rt->engine) != NULL) {
+			cp_log("ERROR", "exiting: %s", cp_engine_fatal(rt->engine));
+			ret = -ELOOP;
+			break;
+		}
 	}
 	free(p.fds);
 	free(p.ent);

@@ -616,6 +616,17 @@ int cp_engine_wake_fd(const struct cp_engine *e)
 	return e->wake_fd;
 }
 
+void cp_engine_set_fatal(struct cp_engine *e, const char *msg)
+{
+	if (e->fatal[0] == '\0')
+		snprintf(e->fatal, sizeof(e->fatal), "%s", msg != NULL && msg[0] ? msg : "fatal");
+}
+
+const char *cp_engine_fatal(const struct cp_engine *e)
+{
+	return e->fatal[0] != '\0' ? e->fatal : NULL;
+}
+
 const struct cp_sink *cp_tick_sink(const struct cp_tick *t)
 {
 	return t->sink;

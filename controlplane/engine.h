@@ -109,6 +109,13 @@ int cp_engine_wake_fd(const struct cp_engine *e);
 int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 		     const struct cp_client *client);
 
+/**
+ * @return NULL, or why the control plane must stop: a plugin's fatal finding (loop: a
+ * forwarding loop), already logged. The runtime checks it after every tick and exits
+ * non-zero, as CoreDNS's log.Fatal does.
+ */
+const char *cp_engine_fatal(const struct cp_engine *e);
+
 /** @return 1 when every plugin is ready (ready plugin), else 0 and the names of those
  *  that are not, comma separated, in @p buf. */
 int cp_engine_ready(const struct cp_engine *e, char *buf, size_t cap);

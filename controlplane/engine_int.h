@@ -72,6 +72,7 @@ struct cp_engine {
 	unsigned n_pub;
 	struct cp_defer *defers;         /* deferred answers not completed yet (engine.c) */
 	bool freeing;                    /* cp_engine_free runs: plugins cancel, no observe */
+	char fatal[512];                 /* cp_engine_set_fatal: "" while all is well */
 };
 
 struct cp_tick {

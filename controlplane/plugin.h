@@ -187,6 +187,12 @@ const struct cp_sink *cp_tick_sink(const struct cp_tick *t);
 /** Make cp_engine_wake_fd() readable (from any thread): the runtime then ticks soon. */
 void cp_engine_wake(struct cp_engine *e);
 
+/**
+ * A plugin found the process cannot go on (loop: a forwarding loop). @p msg (already
+ * logged) is kept for cp_engine_fatal(); the runtime exits non-zero. Engine thread only.
+ */
+void cp_engine_set_fatal(struct cp_engine *e, const char *msg);
+
 /* ------------------------------------------------------------------------- */
 /* The plugin                                                                  */
 
@@ -243,6 +249,7 @@ const struct cp_plugin_ops *cp_ready_plugin(void);
 const struct cp_plugin_ops *cp_prometheus_plugin(void);
 const struct cp_plugin_ops *cp_reload_plugin(void);
 const struct cp_plugin_ops *cp_bind_plugin(void);
+const struct cp_plugin_ops *cp_loop_plugin(void);
 
 /** Log a line the way CoreDNS does: "[LEVEL] plugin/NAME: message" on stderr. */
 void cp_plog(const char *level, const char *plugin, const char *fmt, ...)

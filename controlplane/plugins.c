@@ -41,8 +41,8 @@ static const struct cp_plugin_reg registry[] = {
 	{ "transfer", NULL }, { "hosts", cp_hosts_plugin }, { "route53", NULL },
 	{ "azure", NULL }, { "clouddns", NULL }, { "k8s_external", NULL },
 	{ "kubernetes", cp_kubernetes_plugin }, { "file", NULL }, { "auto", NULL }, { "secondary", NULL },
-	{ "etcd", NULL }, { "loop", NULL }, { "forward", cp_forward_plugin }, { "grpc", NULL },
-	{ "erratic", NULL }, { "whoami", NULL }, { "on", NULL }, { "sign", NULL },
+	{ "etcd", NULL }, { "loop", cp_loop_plugin }, { "forward", cp_forward_plugin },
+	{ "grpc", NULL }, { "erratic", NULL }, { "whoami", NULL }, { "on", NULL }, { "sign", NULL },
 	{ "view", NULL },
 	{ NULL, NULL },
 };

@@ -324,7 +324,7 @@ static void test_directive_errors(void)
 	/* CoreDNS plugins dpdns lacks (kubernetes, forward, cache... are added as modules). */
 	load_err(".:53 {\n  whoami\n}\n", "Corefile:2: directive 'whoami' is not supported by dpdns");
 	load_err(".:53 {\n  template IN A example.org\n}\n", "Corefile:2: directive 'template' is not supported");
-	load_err(".:53 {\n  loop\n}\n", "Corefile:2: directive 'loop' is not supported");
+	load_err(".:53 {\n  any\n}\n", "Corefile:2: directive 'any' is not supported");
 	load_err(".:53 {\n  dnssec\n}\n", "Corefile:2: directive 'dnssec' is not supported");
 	load_err("\n\n.:53 {\n  errors\n\n\n  rewrite name a b\n}\n",
 		 "Corefile:7: directive 'rewrite' is not supported");
