@@ -57,24 +57,25 @@ size_t dns_wire_avail(const struct dns_wire *w)
  */
 static int scan_qname(struct dns_wire *w)
 {
-	const uint8_t *p = w->pos;
-	size_t len = 0;
+	size_t avail = (size_t)(w->end - w->pos), len = 0;
+	uint8_t l;
 
+	/* A name may not run past 255 bytes any more than past the message: one bound. */
+	if (avail > DNS_MAX_NAME)
+		avail = DNS_MAX_NAME;
+	/* One test per label: l - 1 wraps for the root label, and lengths with type bits
+	 * 0x40/0x80/0xc0 are over 63 too; which of them ended the name is sorted out once. */
 	for (;;) {
-		uint8_t l;
-
-		if (p >= w->end)
+		if (len >= avail)
 			goto fail;
-		l = *p;
-		if (l & 0xc0)
-			goto fail;
-		len += (size_t)l + 1;
-		if (len > DNS_MAX_NAME)
-			goto fail;
-		if (l == 0)
+		l = w->pos[len];
+		if ((uint8_t)(l - 1) >= DNS_MAX_LABEL)
 			break;
-		p += (size_t)l + 1;
+		len += (size_t)l + 1;
 	}
+	if (l != 0)
+		goto fail;
+	len++;
 	w->pos += len;
 	return (int)len;
 fail:
@@ -196,26 +197,24 @@ static inline uint64_t word_head(uint64_t v, size_t r)
 }
 
 /*
- * Load bytes [i, i+8) of the name as one word, bytes at or past @p len zeroed: the same
- * value dns_name_hash() builds from a zero-extended tail. Reads whole words from the
- * message while 8 bytes remain in it (qtype/qclass follow the name, often an OPT too);
- * with fewer, the 4 bytes of qtype/qclass still cover a tail of up to 3 bytes with a
- * 4-byte load. A byte copy is only the fallback for the (unreached) rest: its narrow
- * stores and the wide load after them could not be store-forwarded. Loading from the
- * message instead of from the freshly copied key avoids the same stall.
+ * The last, partial word of the name: its @p r (1..7) bytes at @p p, the rest zeroed,
+ * which is the word dns_name_hash() builds from a zero-extended tail. @p avail bytes of
+ * the message are readable at @p p; qtype and qclass follow the name, so a whole-word
+ * load stays inside it unless the name ends 1-3 bytes before the last 8 of the message,
+ * and then a 4-byte load does. The byte copy is a fallback no parsed question reaches:
+ * narrow stores followed by a wide load cannot be store-forwarded and stall.
  */
-static inline uint64_t name_word(const uint8_t *name, size_t i, size_t len, size_t avail)
+static inline uint64_t name_tail(const uint8_t *p, size_t r, size_t avail)
 {
 	uint64_t v = 0;
 	uint32_t v32;
-	size_t r = len - i;
 
-	if (avail - i >= 8) {
-		memcpy(&v, name + i, 8);
-		return r < 8 ? word_head(v, r) : v;
+	if (avail >= 8) {
+		memcpy(&v, p, 8);
+		return word_head(v, r);
 	}
-	if (avail - i >= 4 && r < 4) {
-		memcpy(&v32, name + i, 4);
+	if (avail >= 4 && r < 4) {
+		memcpy(&v32, p, 4);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		v = v32;
 #else
@@ -223,30 +222,37 @@ static inline uint64_t name_word(const uint8_t *name, size_t i, size_t len, size
 #endif
 		return word_head(v, r);
 	}
-	memcpy(&v, name + i, r < 8 ? r : 8);
+	memcpy(&v, p, r);
 	return v;
 }
 
-/*
- * Lower-case the question name into the key and hash it in the same pass of 8-byte
- * words. rte_hash compares all DNS_KEY_LEN bytes, so the key is zeroed first; whole
- * words may then be written (qtype and name_len come after them), and they equal the
- * zero-extended words dns_name_hash() reads from an unpadded buffer, hence the same hash.
- */
 /* A structure copy from this constant compiles to a few vector moves; a 128-byte
  * memset() to "rep stos", whose start-up alone cost as much as the name's hash. */
 static const struct dns_key zero_key;
 
+/*
+ * Lower-case the question name into the key and hash it in the same pass of 8-byte
+ * words, loaded from the message (@p avail bytes from @p name, at least @p len + 4).
+ * rte_hash compares all DNS_KEY_LEN bytes, so the key is zeroed first; whole words may
+ * then be written (qtype and name_len come after them), and they equal the zero-extended
+ * words dns_name_hash() reads from an unpadded buffer, hence the same hash.
+ */
 static void set_key(struct dns_query *q, const uint8_t *name, size_t len, size_t avail,
 		    uint16_t qtype)
 {
 	uint8_t *k = (uint8_t *)&q->key;
-	uint64_t h = dns_hash_seed(len);
+	uint64_t h = dns_hash_seed(len), v;
+	size_t i = 0;
 
 	q->key = zero_key;
-	for (size_t i = 0; i < len; i += 8) {
-		uint64_t v = dns_lower64(name_word(name, i, len, avail));
-
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&v, name + i, 8);
+		v = dns_lower64(v);
+		memcpy(k + i, &v, 8);
+		h = dns_hash_step(h, v);
+	}
+	if (i < len) {
+		v = dns_lower64(name_tail(name + i, len - i, avail - i));
 		memcpy(k + i, &v, 8);
 		h = dns_hash_step(h, v);
 	}
@@ -280,9 +286,12 @@ static int parse_question(struct dns_wire *w, struct dns_query *q)
 /* Sections after the question; sets EDNS fields. @return 0 or -1 when malformed. */
 static int parse_records(struct dns_wire *w, struct dns_query *q, const uint8_t *hdr)
 {
-	if (skip_section(w, dns_get16(hdr + 6), DNS_SEC_ANSWER, q) != 0 ||
-	    skip_section(w, dns_get16(hdr + 8), DNS_SEC_AUTHORITY, q) != 0 ||
-	    skip_section(w, dns_get16(hdr + 10), DNS_SEC_ADDITIONAL, q) != 0)
+	uint16_t an = dns_get16(hdr + 6), ns = dns_get16(hdr + 8), ar = dns_get16(hdr + 10);
+
+	/* Queries rarely carry more than an OPT record: no call for an empty section. */
+	if ((an != 0 && skip_section(w, an, DNS_SEC_ANSWER, q) != 0) ||
+	    (ns != 0 && skip_section(w, ns, DNS_SEC_AUTHORITY, q) != 0) ||
+	    (ar != 0 && skip_section(w, ar, DNS_SEC_ADDITIONAL, q) != 0))
 		return -1;
 	/* Trailing garbage after the last record: a sender that cannot count its records. */
 	if (dns_wire_avail(w) != 0)
