@@ -356,6 +356,45 @@ int cp_route_find(const struct cp_engine *e, uint16_t port, const uint8_t *name,
 	return best < 0 ? -1 : (int)e->rt[best].srv;
 }
 
+/* The block's answer rewriters (loadbalance) see what a plugin answered. */
+static void post_answer(const struct cp_server *s, const struct cp_request *rq,
+			struct dns_builder *b)
+{
+	for (unsigned i = 0; i < s->n_pl; i++) {
+		if (s->pl[i].ops->post != NULL)
+			s->pl[i].ops->post(s->pl[i].inst, rq, b);
+	}
+}
+
+/*
+ * The same for a response completed later. Each rewriter writes into a buffer of its own
+ * (@p bufs, allocated here, freed by the caller) and the next one reads that.
+ * @return the response to send.
+ */
+static const uint8_t *post_deferred(const struct cp_request *rq, const uint8_t *resp,
+				    size_t *len, uint8_t *bufs[2])
+{
+	const struct cp_server *s = rq->srv;
+	unsigned k = 0;
+
+	for (unsigned i = 0; s != NULL && resp != NULL && *len > 0 && i < s->n_pl; i++) {
+		const struct cp_plugin_ops *ops = s->pl[i].ops;
+		size_t n;
+
+		if (ops->post_wire == NULL)
+			continue;
+		if (bufs[k] == NULL && (bufs[k] = malloc(rq->cap)) == NULL)
+			break;
+		n = ops->post_wire(s->pl[i].inst, rq, resp, *len, bufs[k], rq->cap);
+		if (n > 0 && n <= rq->cap) {
+			resp = bufs[k];
+			*len = n;
+			k ^= 1;
+		}
+	}
+	return resp;
+}
+
 enum cp_serve cp_engine_run(struct cp_engine *e, struct cp_request *rq, struct dns_builder *b)
 {
 	int si = cp_route_find(e, rq->port, rq->qname, rq->qname_len, rq->qtype);
@@ -376,6 +415,8 @@ enum cp_serve cp_engine_run(struct cp_engine *e, struct cp_request *rq, struct d
 			continue;
 		dns_builder_init(b, &k, 0);
 		r = s->pl[i].ops->serve(s->pl[i].inst, rq, b);
+		if (r == CP_ANSWERED)
+			post_answer(s, rq, b);
 		if (r != CP_NEXT)
 			return r;
 	}
@@ -441,11 +482,16 @@ static void defer_done(void *req, const uint8_t *resp, size_t len)
 		.qtype = d->q.qtype, .port = d->port, .q = &d->q, .msg = d->msg, .len = d->len,
 		.cap = d->cap, .client = &d->client,
 	};
+	uint8_t *bufs[2] = { NULL, NULL };
 
 	defer_unlink(d);
-	if (!d->e->freeing && resp != NULL && len > 0)
+	if (!d->e->freeing && resp != NULL && len > 0) {
+		resp = post_deferred(&rq, resp, &len, bufs);
 		observe(&rq, resp, len, d->t0);
+	}
 	d->client.done(d->client.req, resp, len);
+	free(bufs[0]);
+	free(bufs[1]);
 	free(d);
 }
 
@@ -514,8 +560,8 @@ static int write_tcp(uint8_t *msg, size_t cap, const struct dns_query *q,
 }
 
 /* Build and write the answer; a value that cannot be built is a SERVFAIL. */
-static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const struct dns_query *q,
-		       bool tcp)
+static int write_built(const struct dns_builder *b, uint8_t *msg, size_t cap,
+		       const struct dns_query *q, bool tcp)
 {
 	_Alignas(8) uint8_t buf[CP_VAL_MAX];
 	struct dns_answer *a = (struct dns_answer *)(void *)buf;
@@ -526,6 +572,12 @@ static int write_built(struct dns_builder *b, uint8_t *msg, size_t cap, const st
 	if (tcp)
 		return write_tcp(msg, cap, q, a);
 	return dns_write_answer(msg, cap, q, a, dp_monotonic_sec());
+}
+
+int cp_write_answer(uint8_t *msg, size_t cap, const struct dns_query *q,
+		    const struct dns_builder *b, bool tcp)
+{
+	return write_built(b, msg, cap, q, tcp);
 }
 
 /*

@@ -194,6 +194,31 @@ void cp_engine_wake(struct cp_engine *e);
 void cp_engine_set_fatal(struct cp_engine *e, const char *msg);
 
 /* ------------------------------------------------------------------------- */
+/* Responses                                                                   */
+
+/**
+ * Write the response carrying @p b to the query @p q, whose bytes start @p msg (room for
+ * @p cap bytes), as the engine writes its own answers: over UDP TC=1 without records when
+ * it exceeds what the client accepts, over TCP (@p tcp) up to @p cap; SERVFAIL when @p b
+ * cannot be finished. @return the length, or negative errno.
+ */
+int cp_write_answer(uint8_t *msg, size_t cap, const struct dns_query *q,
+		    const struct dns_builder *b, bool tcp);
+
+#define CP_MSG_SEC(sec) (1u << (sec)) /**< cp_msg_to_builder() section mask bit */
+
+/**
+ * Append the records of the sections in @p sec_mask (CP_MSG_SEC bits) of the DNS message
+ * @p msg to the same sections of @p b, names decompressed, OPT left out. With
+ * @p qname_owner, owners equal to the message's question name are written as the question
+ * pointer (the response then echoes the query's case). Stops at the first record that
+ * does not fit @p b (the ones before it stay, b->err stays 0).
+ * @return 0, -ENOSPC (not all fitted), -EBADMSG.
+ */
+int cp_msg_to_builder(const uint8_t *msg, size_t len, unsigned sec_mask, bool qname_owner,
+		      struct dns_builder *b);
+
+/* ------------------------------------------------------------------------- */
 /* The plugin                                                                  */
 
 #define CP_PLUGIN_HANDLER 0x1 /**< a CoreDNS handler: a block without one answers REFUSED */
@@ -229,6 +254,21 @@ struct cp_plugin_ops {
 			uint64_t dur_ns);
 	/** Prometheus text for all instances (block order), once per scrape. @return bytes */
 	size_t (*metrics)(void *const *inst, unsigned n, char *buf, size_t cap);
+	/**
+	 * Rewrite the answers of its block after the plugin that made them (loadbalance, the
+	 * way CoreDNS's response writers wrap the rest of the chain): called for every
+	 * CP_ANSWERED of a plugin, in both modes. In sync mode the result must depend only on
+	 * the question and the records (the engine compares values across ports); answers
+	 * that should change over time are re-evaluated with cp_tick_name().
+	 */
+	void (*post)(void *inst, const struct cp_request *rq, struct dns_builder *b);
+	/**
+	 * The same for answers completed later (CP_DEFERRED: forward), before the client gets
+	 * them: @p resp (@p len bytes) answers rq->msg. Write the rewritten response to @p out
+	 * (room for @p cap bytes, rq->cap). @return its length, or 0 to leave @p resp as it is.
+	 */
+	size_t (*post_wire)(void *inst, const struct cp_request *rq, const uint8_t *resp,
+			    size_t len, uint8_t *out, size_t cap);
 };
 
 /** One registry line: directive name -> ops (NULL ops: a CoreDNS plugin dpdns lacks). */
@@ -249,6 +289,7 @@ const struct cp_plugin_ops *cp_ready_plugin(void);
 const struct cp_plugin_ops *cp_prometheus_plugin(void);
 const struct cp_plugin_ops *cp_reload_plugin(void);
 const struct cp_plugin_ops *cp_bind_plugin(void);
+const struct cp_plugin_ops *cp_loadbalance_plugin(void);
 const struct cp_plugin_ops *cp_loop_plugin(void);
 
 /** Log a line the way CoreDNS does: "[LEVEL] plugin/NAME: message" on stderr. */
