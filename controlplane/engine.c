@@ -569,6 +569,17 @@ static int write_built(const struct dns_builder *b, uint8_t *msg, size_t cap,
 
 	if (n < 0)
 		return dns_write_rcode(msg, cap, q, DNS_RCODE_SERVFAIL);
+	if ((b->flags & DNS_F_TC) && !tcp) {
+		/* A plugin passes on a truncated answer (an upstream lookup's): so is this one,
+		 * header, question and OPT only (dns_write_answer keeps TC to itself). */
+		a->ancount = a->nscount = a->arcount = 0;
+		a->rr_len = 0;
+		a->n_ttl = 0;
+		n = dns_write_answer(msg, cap, q, a, dp_monotonic_sec());
+		if (n >= DNS_HDR_LEN)
+			msg[2] |= DNS_F_TC >> 8;
+		return n;
+	}
 	if (tcp)
 		return write_tcp(msg, cap, q, a);
 	return dns_write_answer(msg, cap, q, a, dp_monotonic_sec());

@@ -369,6 +369,23 @@ static int k8s_finish(struct cp_setup *s, void *const *insts, unsigned n, unsign
 /* ------------------------------------------------------------------------- */
 /* Answering                                                                   */
 
+/*
+ * CoreDNS plugin.A: "this means we can not complete the CNAME, try to look else where":
+ * the target is looked up through the server and its answer records follow the CNAME.
+ * The lookup may come back into this plugin, whose answer buffer @p a is shared: the name
+ * is copied out first.
+ */
+static enum cp_serve upstream(const struct k8s_answer *a, const struct cp_request *rq,
+			      struct dns_builder *b)
+{
+	uint8_t target[DNS_MAX_NAME];
+	int n = dns_name_from_str(target, sizeof(target), a->upstream_name);
+
+	if (n <= 0)
+		return CP_ANSWERED;
+	return cp_upstream_complete(rq, b, target, (size_t)n);
+}
+
 static enum cp_serve k8s_serve(void *vi, const struct cp_request *rq, struct dns_builder *b)
 {
 	struct k8s_informer *inf = ((struct k8s_inst *)vi)->inf;
@@ -391,8 +408,8 @@ static enum cp_serve k8s_serve(void *vi, const struct cp_request *rq, struct dns
 			return CP_DYNAMIC;
 		break;
 	case K8S_RC_ANSWER:
-		/* An out-of-zone ExternalName: the target's records come from the chain
-		 * (answered here with the CNAME only for now), never from the table. */
+		/* An out-of-zone ExternalName: the target's records come from the server's
+		 * own chain (cp_upstream_complete), never from the table. */
 		if (a->upstream && rq->sync)
 			return CP_DYNAMIC;
 		break;
@@ -405,6 +422,8 @@ static enum cp_serve k8s_serve(void *vi, const struct cp_request *rq, struct dns
 		if (rq->sync)
 			return CP_DYNAMIC;
 		b->flags = DNS_RCODE_SERVFAIL;
+	} else if (a->rc == K8S_RC_ANSWER && a->upstream) {
+		return upstream(a, rq, b);
 	}
 	return CP_ANSWERED;
 }

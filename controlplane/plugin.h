@@ -218,6 +218,21 @@ int cp_write_answer(uint8_t *msg, size_t cap, const struct dns_query *q,
 int cp_msg_to_builder(const uint8_t *msg, size_t len, unsigned sec_mask, bool qname_owner,
 		      struct dns_builder *b);
 
+/**
+ * CoreDNS's upstream lookup for a CNAME whose target the answering plugin does not hold
+ * (kubernetes: ExternalName services outside the cluster zones): @p b holds the plugin's
+ * answer (the CNAME, owned by the question); (@p target, rq->qtype) is resolved through
+ * the server again (routing, then the whole chain of the block serving it: cache,
+ * forward...), as a query from the same client, and the target's answer records are
+ * appended with their own TTLs. The answer stays the plugin's (its rcode, AA): CoreDNS
+ * keeps the CNAME whatever the target's rcode. Lookups nest at most 8 deep.
+ * @return CP_ANSWERED with the result in @p b (the target was answered at once, or the
+ *         caller cannot wait: then the CNAME alone), or CP_DEFERRED (answer only mode:
+ *         the response goes to rq->client->done later).
+ */
+enum cp_serve cp_upstream_complete(const struct cp_request *rq, struct dns_builder *b,
+				   const uint8_t *target, size_t target_len);
+
 /* ------------------------------------------------------------------------- */
 /* The plugin                                                                  */
 
