@@ -15,6 +15,13 @@
 
 #include <rte_ip.h>
 
+/* Add one word with an end-around carry (compiles to add + adc). */
+static inline uint64_t fp_csum_word(uint64_t acc, uint64_t v)
+{
+	acc += v;
+	return acc + (acc < v);
+}
+
 /** Add @p len bytes at @p buf (an even offset of the checksummed region) to @p acc;
  * chain calls through @p acc (it carries). */
 static inline uint64_t fp_csum_add(const void *buf, size_t len, uint64_t acc)

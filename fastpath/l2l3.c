@@ -138,11 +138,11 @@ static inline bool fp_dns_port(const struct fp_worker *w, uint16_t port_be)
 /** Header checksum of the IPv4 reply fp_l3_reply() builds (TTL 64, DF, ID 0, TOS 0). */
 static inline uint16_t fp_ip4_reply_csum(uint64_t addr_sum, uint16_t tot_len, uint8_t proto)
 {
-	uint64_t acc = addr_sum + rte_cpu_to_be_16(RTE_IPV4_VHL_DEF << 8) +
-		       rte_cpu_to_be_16(tot_len) + rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) +
-		       rte_cpu_to_be_16(FP_TTL << 8 | proto);
+	uint64_t words = (uint64_t)rte_cpu_to_be_16(RTE_IPV4_VHL_DEF << 8) +
+			 rte_cpu_to_be_16(tot_len) + rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) +
+			 rte_cpu_to_be_16(FP_TTL << 8 | proto);
 
-	return (uint16_t)~fp_csum_fold(acc);
+	return (uint16_t)~fp_csum_fold(fp_csum_word(addr_sum, words));
 }
 
 /**
@@ -224,7 +224,9 @@ void fp_l2l3_reply_udp(const struct fp_worker *w, struct rte_mbuf *m, uint16_t l
 	u->dst_port = port;
 	u->dgram_len = rte_cpu_to_be_16(l4_len);
 	u->dgram_cksum = 0;
-	phdr = addr_sum + rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(l4_len);
+	/* fp_csum_word(): an IPv6 address sum may use all 64 bits, so adding carries. */
+	phdr = fp_csum_word(addr_sum, (uint64_t)rte_cpu_to_be_16(IPPROTO_UDP) +
+				      rte_cpu_to_be_16(l4_len));
 	if (w->tx_csum) {
 		/* The port sums the L4 bytes onto the pseudo header's sum (not complemented). */
 		m->l2_len = l3_off;
@@ -238,7 +240,8 @@ void fp_l2l3_reply_udp(const struct fp_worker *w, struct rte_mbuf *m, uint16_t l
 	if (l3 == 4)
 		ip->hdr_checksum = fp_ip4_reply_csum(addr_sum, FP_IP4_HDR + l4_len, IPPROTO_UDP);
 	/* UDP header words: the ports, the length, a zero checksum; then the DNS message. */
-	u->dgram_cksum = fp_l4_csum(phdr + ports + rte_cpu_to_be_16(l4_len), u + 1, dns_len);
+	u->dgram_cksum = fp_l4_csum(fp_csum_word(phdr, (uint64_t)ports + rte_cpu_to_be_16(l4_len)),
+				    u + 1, dns_len);
 	/* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
 	if (u->dgram_cksum == 0)
 		u->dgram_cksum = 0xffff;
