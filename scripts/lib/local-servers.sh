@@ -37,10 +37,11 @@ ls_wait_file() {
 	return 1
 }
 
-# ls_stop PIDFILE WORD: stop the process recorded in PIDFILE (if it is still WORD), forget it
+# ls_stop PIDFILE WORD [GRACE]: stop the process recorded in PIDFILE (if it is still WORD),
+# forget it
 ls_stop() {
 	[ -f "$1" ] || return 0
-	stop_pid "$(cat "$1")" "$2" 5 || warn "$2 (pid $(cat "$1")) would not stop"
+	stop_pid "$(cat "$1")" "$2" "${3:-5}" || warn "$2 (pid $(cat "$1")) would not stop"
 	rm -f "$1"
 }
 
@@ -186,7 +187,8 @@ current-context: fake
 EOF
 }
 
-ls_api_stop() { ls_stop "$1/api.pid" fake-apiserver; }
+# (a server holding a big cluster takes a while to let go of it)
+ls_api_stop() { ls_stop "$1/api.pid" fake-apiserver 20; }
 
 # ls_api DIR METHOD PATH [JSON]: one API request; prints the HTTP status
 ls_api() {
