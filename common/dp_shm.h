@@ -44,7 +44,7 @@ struct dp_miss {
 enum dp_miss_reason {
 	DP_MISS_NOT_FOUND = 0, /**< no table entry and no fast-path zone answer */
 	DP_MISS_LONG_NAME,     /**< name longer than DNS_KEY_NAME_MAX */
-	DP_MISS_EXPIRED,       /**< cache entry found but expired */
+	DP_MISS_EXPIRED,       /**< cache entry found but expired, or the query has DO/CD */
 	DP_MISS_QTYPE,         /**< type the fast path never answers (ANY, AXFR, ...) */
 };
 

@@ -133,8 +133,21 @@ static void fp_parse_one(struct fp_worker *w, struct rte_mbuf *m, uint16_t i,
 }
 
 /**
+ * Cache values hold an upstream's answer to a query without DO and CD (the cache plugin
+ * stores nothing else): a DNSSEC-aware client must not get them, since they carry no
+ * RRSIGs and were validated, or not, on someone else's terms.
+ * @return true when cache value @p a may answer query @p q now.
+ */
+static inline bool fp_cache_usable(const struct fp_worker *w, const struct dns_query *q,
+				   const struct dns_answer *a)
+{
+	return w->now < a->expire && !q->edns_do && !(q->flags & DNS_F_CD);
+}
+
+/**
  * Answer query @p i from value @p a. @return false when the value cannot be used
- * (expired cache entry): the caller sends the query to the control plane.
+ * (cache entry expired, or asked for with DO/CD): the caller sends the query to the
+ * control plane.
  */
 static bool fp_answer_one(struct fp_worker *w, struct rte_mbuf **m, uint16_t i,
 			  const struct dns_answer *a, struct rte_mbuf **tx, uint16_t *ntx)
@@ -142,7 +155,7 @@ static bool fp_answer_one(struct fp_worker *w, struct rte_mbuf **m, uint16_t i,
 	const struct fp_pkt *p = &w->pkt[i];
 	int len;
 
-	if (a->expire != 0 && w->now >= a->expire)
+	if (a->expire != 0 && !fp_cache_usable(w, &w->q[i], a))
 		return false;
 	len = dns_write_answer(fp_dns_msg(m[i], p), p->max_len, &w->q[i], a, w->now);
 	w->cnt->answered++;

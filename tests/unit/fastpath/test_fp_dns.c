@@ -120,6 +120,21 @@ static void case_misses(struct ft_env *e)
 		       DP_MISS_EXPIRED, 512);
 }
 
+/* DO or CD queries never get cache values (made from answers to queries without them). */
+static void case_cache_dnssec(struct ft_env *e)
+{
+	uint8_t q[512];
+	uint16_t len;
+
+	len = ft_dns_query(q, 0xbeef, DNS_F_RD | DNS_F_CD, "cache.example.com", DNS_T_A, 0, 0);
+	ft_expect_miss(e, "cache entry, CD query", ft_udp_frame(e->shm.pool, &v4, q, len),
+		       DP_MISS_EXPIRED, 512);
+	len = ft_dns_query(q, 0xbeef, DNS_F_RD, "cache.example.com", DNS_T_A, 1232, 0);
+	q[len - 4] |= 0x80; /* OPT TTL flags word: DO */
+	ft_expect_miss(e, "cache entry, DO query", ft_udp_frame(e->shm.pool, &v4, q, len),
+		       DP_MISS_EXPIRED, 1232);
+}
+
 static void case_cache(struct ft_env *e)
 {
 	struct rte_mbuf *out;
@@ -133,6 +148,7 @@ static void case_cache(struct ft_env *e)
 		FT_EQ(ft_rd16(dns + len - 8), 290);
 	FT_EQ(FT_DELTA(e, cache_hits), 1);
 	rte_pktmbuf_free(out);
+	case_cache_dnssec(e);
 }
 
 static void case_truncation(struct ft_env *e)
