@@ -14,7 +14,6 @@
  * counted, so AMOUNT > 1 needs that many queries after the prefetch point.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -875,27 +874,6 @@ fail:
 /* ------------------------------------------------------------------------- */
 /* Metrics                                                                     */
 
-struct mtext {
-	char *p;
-	size_t len, cap;
-};
-
-static void mt_printf(struct mtext *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void mt_printf(struct mtext *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->len >= b->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len = (size_t)n < b->cap - b->len ? b->len + (size_t)n : b->cap;
-}
-
 enum { M_ENTRIES, M_HITS, M_REQUESTS, M_MISSES, M_PREFETCH, M_STALE, M_EVICT, M_N };
 
 static const struct { const char *name, *type, *help; bool typed; } cache_m[M_N] = {
@@ -928,18 +906,18 @@ static uint64_t m_value(const struct cp_cache *c, int m, int kind)
 static size_t cache_metrics(void *const *inst, unsigned n, char *buf, size_t cap)
 {
 	static const char *kinds[2] = { "success", "denial" };
-	struct mtext b = { buf, 0, cap };
+	struct cp_text b = { buf, 0, cap };
 
 	if (n == 0)
 		return 0;
 	for (int m = 0; m < M_N; m++) {
-		mt_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", cache_m[m].name, cache_m[m].help,
+		cp_text_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", cache_m[m].name, cache_m[m].help,
 			  cache_m[m].name, cache_m[m].type);
 		for (unsigned i = 0; i < n; i++) {
 			const struct cp_cache *c = inst[i];
 
 			for (int k = 0; k < (cache_m[m].typed ? 2 : 1); k++)
-				mt_printf(&b, "%s{server=\"%s\",%s%s%szones=\"%s\",view=\"\"} %lu\n",
+				cp_text_printf(&b, "%s{server=\"%s\",%s%s%szones=\"%s\",view=\"\"} %lu\n",
 					  cache_m[m].name, c->server, cache_m[m].typed ? "type=\"" : "",
 					  cache_m[m].typed ? kinds[k] : "",
 					  cache_m[m].typed ? "\"," : "", c->zones_label,

@@ -786,28 +786,24 @@ int cp_engine_hosts_edit(struct cp_engine *e, int add, const char *name, const c
 /* ------------------------------------------------------------------------- */
 /* Metrics                                                                     */
 
-static size_t put(char *buf, size_t cap, size_t o, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static size_t put(char *buf, size_t cap, size_t o, const char *fmt, ...)
+void cp_text_printf(struct cp_text *t, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	if (o >= cap)
-		return o;
+	if (t->len >= t->cap)
+		return;
 	va_start(ap, fmt);
-	n = vsnprintf(buf + o, cap - o, fmt, ap);
+	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return o;
-	return (size_t)n < cap - o ? o + (size_t)n : cap;
+	if (n > 0)
+		t->len = (size_t)n < t->cap - t->len ? t->len + (size_t)n : t->cap;
 }
 
 /* coredns_plugin_enabled: per listen address, zone and handler of blocks with prometheus. */
-static size_t plugin_enabled(const struct cp_engine *e, char *buf, size_t cap, size_t o)
+static void plugin_enabled(const struct cp_engine *e, struct cp_text *t)
 {
-	o = put(buf, cap, o,
+	cp_text_printf(t,
 		"# HELP coredns_plugin_enabled A metric that indicates whether a plugin is enabled on per server and zone basis.\n"
 		"# TYPE coredns_plugin_enabled gauge\n");
 	for (unsigned s = 0; s < e->n_srv; s++) {
@@ -825,7 +821,7 @@ static size_t plugin_enabled(const struct cp_engine *e, char *buf, size_t cap, s
 				for (unsigned p = 0; p < sv->n_pl; p++) {
 					if (!(sv->pl[p].ops->flags & CP_PLUGIN_HANDLER))
 						continue;
-					o = put(buf, cap, o,
+					cp_text_printf(t,
 						"coredns_plugin_enabled{name=\"%s\",server=\"dns://%s%s%s:%u\",view=\"\",zone=\"%s\"} 1\n",
 						sv->pl[p].ops->name, v6 ? "[" : "", host, v6 ? "]" : "",
 						sv->zones[z].port, zone);
@@ -833,20 +829,21 @@ static size_t plugin_enabled(const struct cp_engine *e, char *buf, size_t cap, s
 			}
 		}
 	}
-	return o;
 }
 
 size_t cp_engine_metrics(const struct cp_engine *e, char *buf, size_t cap)
 {
 	const struct cp_plugin_reg *reg = cp_plugin_registry();
 	void **inst = calloc(e->n_srv + 1, sizeof(*inst));
-	size_t o = 0;
+	struct cp_text t = { buf, 0, cap };
+	size_t o;
 
 	if (cap == 0 || inst == NULL) {
 		free(inst);
 		return 0;
 	}
-	o = plugin_enabled(e, buf, cap, o);
+	plugin_enabled(e, &t);
+	o = t.len;
 	for (unsigned r = 0; reg[r].name != NULL; r++) {
 		const struct cp_plugin_ops *ops = reg[r].ops ? reg[r].ops() : NULL;
 		unsigned n = 0;

@@ -11,13 +11,13 @@
  * starts at least FWD_PASS_MIN_MS after the previous one began.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "fwd_int.h"
+#include "plugin.h"
 
 #define FWD_DEADLINE_MS     5000 /* CoreDNS defaultTimeout */
 #define FWD_READ_TIMEOUT_MS 2000 /* CoreDNS proxy readTimeout */
@@ -490,34 +490,12 @@ void cp_fwd_get_stats(const struct cp_fwd *f, struct cp_fwd_stats *s)
 /* ------------------------------------------------------------------------- */
 /* Metrics                                                                     */
 
-struct mbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void mb_printf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void mb_printf(struct mbuf *b, const char *fmt, ...)
+static void mb_head(struct cp_text *b, const char *name, const char *type, const char *help)
 {
-	va_list ap;
-	int n;
-
-	if (b->len >= b->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	b->len = (size_t)n < b->cap - b->len ? b->len + (size_t)n : b->cap;
+	cp_text_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void mb_head(struct mbuf *b, const char *name, const char *type, const char *help)
-{
-	mb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void m_hist(struct mbuf *b, const struct fwd_up *u, int rc, const struct fwd_hist *h)
+static void m_hist(struct cp_text *b, const struct fwd_up *u, int rc, const struct fwd_hist *h)
 {
 	static const char *name = "coredns_proxy_request_duration_seconds";
 	char lbl[160], rcs[16];
@@ -529,16 +507,16 @@ static void m_hist(struct mbuf *b, const struct fwd_up *u, int rc, const struct 
 	snprintf(lbl, sizeof(lbl), "proxy_name=\"forward\",to=\"%s\",rcode=\"%s\"", u->name, rcs);
 	for (unsigned i = 0; i < FWD_HIST_N; i++, le *= 2) {
 		cum += h->bucket[i];
-		mb_printf(b, "%s_bucket{%s,le=\"%g\"} %lu\n", name, lbl, le, (unsigned long)cum);
+		cp_text_printf(b, "%s_bucket{%s,le=\"%g\"} %lu\n", name, lbl, le, (unsigned long)cum);
 	}
-	mb_printf(b, "%s_bucket{%s,le=\"+Inf\"} %lu\n", name, lbl, (unsigned long)h->count);
-	mb_printf(b, "%s_sum{%s} %.6f\n%s_count{%s} %lu\n", name, lbl, h->sum, name, lbl,
+	cp_text_printf(b, "%s_bucket{%s,le=\"+Inf\"} %lu\n", name, lbl, (unsigned long)h->count);
+	cp_text_printf(b, "%s_sum{%s} %.6f\n%s_count{%s} %lu\n", name, lbl, h->sum, name, lbl,
 		  (unsigned long)h->count);
 }
 
 size_t cp_fwd_metrics(struct cp_fwd *const *f, unsigned n, char *buf, size_t cap)
 {
-	struct mbuf b = { buf, 0, cap };
+	struct cp_text b = { buf, 0, cap };
 	struct cp_fwd_stats s, sum;
 	uint64_t drop[4] = { 0, 0, 0, 0 };
 	unsigned inflight = 0;
@@ -562,11 +540,11 @@ size_t cp_fwd_metrics(struct cp_fwd *const *f, unsigned n, char *buf, size_t cap
 	}
 	mb_head(&b, "coredns_forward_max_concurrent_rejects_total", "counter",
 		"Counter of the number of queries rejected because the concurrent queries were at maximum.");
-	mb_printf(&b, "coredns_forward_max_concurrent_rejects_total %lu\n",
+	cp_text_printf(&b, "coredns_forward_max_concurrent_rejects_total %lu\n",
 		  (unsigned long)sum.max_concurrent_rejects);
 	mb_head(&b, "coredns_forward_healthcheck_broken_total", "counter",
 		"Counter of the number of complete failures of the healthchecks.");
-	mb_printf(&b, "coredns_forward_healthcheck_broken_total %lu\n",
+	cp_text_printf(&b, "coredns_forward_healthcheck_broken_total %lu\n",
 		  (unsigned long)sum.healthcheck_broken);
 	mb_head(&b, "coredns_proxy_request_duration_seconds", "histogram",
 		"Histogram of the time each request took.");
@@ -580,12 +558,12 @@ size_t cp_fwd_metrics(struct cp_fwd *const *f, unsigned n, char *buf, size_t cap
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned u = 0; u < f[i]->n_up; u++)
 			if (f[i]->up[u].hc_failures != 0)
-				mb_printf(&b, "coredns_proxy_healthcheck_failures_total{proxy_name="
+				cp_text_printf(&b, "coredns_proxy_healthcheck_failures_total{proxy_name="
 					  "\"forward\",to=\"%s\"} %lu\n", f[i]->up[u].name,
 					  (unsigned long)f[i]->up[u].hc_failures);
 	mb_head(&b, "dpdns_forward_dropped_replies_total", "counter",
 		"Upstream replies dropped because they did not match the query (possible spoofing).");
-	mb_printf(&b, "dpdns_forward_dropped_replies_total{reason=\"id\"} %lu\n"
+	cp_text_printf(&b, "dpdns_forward_dropped_replies_total{reason=\"id\"} %lu\n"
 		  "dpdns_forward_dropped_replies_total{reason=\"question\"} %lu\n"
 		  "dpdns_forward_dropped_replies_total{reason=\"source\"} %lu\n"
 		  "dpdns_forward_dropped_replies_total{reason=\"malformed\"} %lu\n",
@@ -593,11 +571,11 @@ size_t cp_fwd_metrics(struct cp_fwd *const *f, unsigned n, char *buf, size_t cap
 		  (unsigned long)drop[3]);
 	mb_head(&b, "dpdns_forward_tcp_retries_total", "counter",
 		"Truncated UDP replies retried over TCP.");
-	mb_printf(&b, "dpdns_forward_tcp_retries_total %lu\n", (unsigned long)sum.tcp_retries);
+	cp_text_printf(&b, "dpdns_forward_tcp_retries_total %lu\n", (unsigned long)sum.tcp_retries);
 	mb_head(&b, "dpdns_forward_failures_total", "counter",
 		"Queries answered SERVFAIL because no upstream replied.");
-	mb_printf(&b, "dpdns_forward_failures_total %lu\n", (unsigned long)sum.failed);
+	cp_text_printf(&b, "dpdns_forward_failures_total %lu\n", (unsigned long)sum.failed);
 	mb_head(&b, "dpdns_forward_inflight", "gauge", "Forwarded queries in flight.");
-	mb_printf(&b, "dpdns_forward_inflight %u\n", inflight);
+	cp_text_printf(&b, "dpdns_forward_inflight %u\n", inflight);
 	return b.len;
 }

@@ -102,6 +102,16 @@ enum cp_serve {
 			*   Every other result means done is never called for this query. */
 };
 
+/** Text appended to a caller's fixed buffer (metrics): output past cap is cut, never overrun. */
+struct cp_text {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+/** Append printf-style text to @p t (stops at t->cap). */
+void cp_text_printf(struct cp_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /** One question on its way through a server block's chain. */
 struct cp_request {
 	struct cp_engine *engine;
@@ -267,7 +277,8 @@ struct cp_plugin_ops {
 	/** Called after the control plane answered a query routed to its block (log). */
 	void (*observe)(void *inst, const struct cp_request *rq, const uint8_t *resp, size_t len,
 			uint64_t dur_ns);
-	/** Prometheus text for all instances (block order), once per scrape. @return bytes */
+	/** Prometheus text for all instances (block order), once per scrape (cp_text_printf
+	 *  appends to a bounded buffer). @return bytes */
 	size_t (*metrics)(void *const *inst, unsigned n, char *buf, size_t cap);
 	/**
 	 * Rewrite the answers of its block after the plugin that made them (loadbalance, the
