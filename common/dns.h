@@ -278,6 +278,14 @@ int dns_name_from_str(uint8_t *out, size_t cap, const char *name);
 int dns_name_to_str(const uint8_t *msg, size_t len, size_t off, char *out, size_t cap);
 /** Lower-case a wire name in place. */
 void dns_name_lower(uint8_t *name, size_t len);
+/**
+ * Expand the possibly compressed name at @p off of @p msg into uncompressed wire form
+ * (case kept). Every pointer must point before itself, which with the DNS_PTR_HOPS_MAX
+ * cap rules out loops. @p out (room for DNS_MAX_NAME) and @p out_len may be NULL.
+ * @return bytes the name occupies at @p off (up to and including its first pointer),
+ *         or -EBADMSG.
+ */
+int dns_name_unpack(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *out_len);
 
 /** @return a static string for an rcode ("NOERROR", ...), or "RCODE<n>". */
 const char *dns_rcode_str(int rcode);

@@ -260,3 +260,41 @@ int dns_name_to_str(const uint8_t *msg, size_t len, size_t off, char *out, size_
 	out[o] = '\0';
 	return (int)consumed;
 }
+
+int dns_name_unpack(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *out_len)
+{
+	size_t pos = off, n = 0, consumed = 0;
+	unsigned int hops = 0;
+
+	for (;;) {
+		uint8_t l;
+
+		if (pos >= len)
+			return -EBADMSG;
+		l = msg[pos];
+		if ((l & 0xc0) == 0xc0) {
+			size_t ptr;
+
+			if (pos + 1 >= len || ++hops > DNS_PTR_HOPS_MAX)
+				return -EBADMSG;
+			ptr = ((size_t)(l & 0x3f) << 8) | msg[pos + 1];
+			if (ptr >= pos)
+				return -EBADMSG;
+			if (hops == 1)
+				consumed = pos + 2 - off;
+			pos = ptr;
+			continue;
+		}
+		if (l > DNS_MAX_LABEL || pos + 1u + l > len || n + 1u + l > DNS_MAX_NAME)
+			return -EBADMSG;
+		if (out != NULL)
+			memcpy(out + n, msg + pos, 1u + l);
+		n += 1u + l;
+		pos += 1u + l;
+		if (l == 0)
+			break;
+	}
+	if (out_len != NULL)
+		*out_len = n;
+	return (int)(hops == 0 ? pos - off : consumed);
+}

@@ -86,50 +86,6 @@ int fwd_name_in_zone(const uint8_t *name, size_t len, const uint8_t *zone, size_
 	return 0;
 }
 
-/*
- * Read a possibly compressed name at @p off into @p out (uncompressed, case kept).
- * @return bytes the name occupies at @p off, or -1. Pointers must point before the
- * pointer itself, which (with the hop cap) rules out loops.
- */
-static int unpack_name(const uint8_t *msg, size_t len, size_t off, uint8_t *out,
-		       size_t *out_len)
-{
-	size_t pos = off, n = 0;
-	int consumed = -1, hops = 0;
-
-	for (;;) {
-		uint8_t l;
-
-		if (pos >= len)
-			return -1;
-		l = msg[pos];
-		if ((l & 0xc0) == 0xc0) {
-			size_t ptr;
-
-			if (pos + 1 >= len || ++hops > DNS_PTR_HOPS_MAX)
-				return -1;
-			ptr = (size_t)(get16(msg + pos) & 0x3fff);
-			if (ptr >= pos)
-				return -1;
-			if (consumed < 0)
-				consumed = (int)(pos + 2 - off);
-			pos = ptr;
-			continue;
-		}
-		if (l > DNS_MAX_LABEL || pos + 1 + l > len || n + 1 + l > DNS_MAX_NAME)
-			return -1;
-		if (out != NULL)
-			memcpy(out + n, msg + pos, 1u + l);
-		n += 1u + l;
-		pos += 1u + l;
-		if (l == 0)
-			break;
-	}
-	if (out_len != NULL)
-		*out_len = n;
-	return consumed >= 0 ? consumed : (int)(pos - off);
-}
-
 /* ------------------------------------------------------------------------- */
 /* Record walking                                                              */
 
@@ -180,7 +136,7 @@ static int walk_next(struct msg_walk *w, struct rr_view *rr)
 		w->sec++;
 	if (w->sec == 3)
 		return w->pos == w->len ? 0 : -1;
-	n = unpack_name(w->msg, w->len, w->pos, NULL, NULL);
+	n = dns_name_unpack(w->msg, w->len, w->pos, NULL, NULL);
 	if (n < 0 || w->pos + (size_t)n + 10 > w->len)
 		return -1;
 	rr->owner = w->pos;
@@ -424,7 +380,7 @@ static int copy_rdata(struct out_buf *o, const uint8_t *msg, size_t len,
 	for (; *lay != '\0'; lay++) {
 		switch (*lay) {
 		case 'N':
-			n = unpack_name(msg, end, pos, name, &nlen);
+			n = dns_name_unpack(msg, end, pos, name, &nlen);
 			if (n < 0)
 				return -EBADMSG;
 			if (out_put(o, name, nlen) != 0)
@@ -460,7 +416,7 @@ static int copy_record(struct out_buf *o, const uint8_t *msg, size_t len,
 	size_t olen, rdstart;
 	int r;
 
-	if (unpack_name(msg, len, rr->owner, owner, &olen) < 0)
+	if (dns_name_unpack(msg, len, rr->owner, owner, &olen) < 0)
 		return -EBADMSG;
 	if (fwd_name_eq(owner, olen, key->name, key->name_len)) {
 		uint8_t ptr[2] = { 0xc0, DNS_HDR_LEN };

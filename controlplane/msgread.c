@@ -16,44 +16,6 @@ static uint16_t rd16(const uint8_t *p)
 	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
 }
 
-/*
- * Expand the (possibly compressed) name at @p off into @p out (wire, case kept; room for
- * DNS_MAX_NAME). @return its wire length, with the bytes it occupies at @p off in
- * @p used; or -EBADMSG.
- */
-static int name_expand(const uint8_t *msg, size_t len, size_t off, uint8_t *out, size_t *used)
-{
-	size_t pos = off, o = 0;
-	unsigned hops = 0;
-
-	*used = 0;
-	for (;;) {
-		uint8_t l;
-
-		if (pos >= len)
-			return -EBADMSG;
-		l = msg[pos];
-		if ((l & 0xc0) == 0xc0) {
-			if (pos + 1 >= len || ++hops > DNS_PTR_HOPS_MAX)
-				return -EBADMSG;
-			if (hops == 1)
-				*used = pos + 2 - off;
-			pos = ((size_t)(l & 0x3f) << 8) | msg[pos + 1];
-			continue;
-		}
-		if ((l & 0xc0) != 0 || o + 1u + l > DNS_MAX_NAME || pos + 1u + l > len)
-			return -EBADMSG;
-		memcpy(out + o, msg + pos, 1u + l);
-		o += 1u + l;
-		pos += 1u + l;
-		if (l == 0)
-			break;
-	}
-	if (hops == 0)
-		*used = pos - off;
-	return (int)o;
-}
-
 /* Layout of the rdata of types whose names may come compressed (RFC 3597 section 4). */
 static void rdata_layout(uint16_t type, unsigned *fixed, unsigned *names, unsigned *tail)
 {
@@ -84,7 +46,7 @@ static int rdata_expand(const uint8_t *msg, size_t len, size_t off, uint16_t rdl
 			uint16_t type, uint8_t *out, size_t cap)
 {
 	unsigned fixed, names, tail;
-	size_t pos = off, o = 0, used;
+	size_t pos = off, o = 0;
 
 	rdata_layout(type, &fixed, &names, &tail);
 	if (names == 0) {
@@ -100,13 +62,14 @@ static int rdata_expand(const uint8_t *msg, size_t len, size_t off, uint16_t rdl
 	pos += fixed;
 	for (unsigned i = 0; i < names; i++) {
 		uint8_t w[DNS_MAX_NAME];
-		int n = name_expand(msg, len, pos, w, &used);
+		size_t wl;
+		int n = dns_name_unpack(msg, len, pos, w, &wl);
 
-		if (n < 0 || o + (size_t)n > cap)
+		if (n < 0 || o + wl > cap)
 			return -EBADMSG;
-		memcpy(out + o, w, (size_t)n);
-		o += (size_t)n;
-		pos += used;
+		memcpy(out + o, w, wl);
+		o += wl;
+		pos += (size_t)n;
 	}
 	if (pos + tail != off + rdlen || o + tail > cap)
 		return -EBADMSG;
@@ -143,17 +106,17 @@ static int add_record(struct rd_ctx *c, size_t *pos, enum dns_section sec, bool 
 {
 	uint8_t own[DNS_MAX_NAME], rd[DNS_BUILD_MAX];
 	char text[DNS_MAX_NAME * 4 + 2];
-	size_t used;
-	int ol = name_expand(c->msg, c->len, *pos, own, &used), rl;
+	size_t olen = 0;
+	int used = dns_name_unpack(c->msg, c->len, *pos, own, &olen), ol = (int)olen, rl;
 	uint16_t type, cls, rdlen;
 	uint32_t ttl;
 	bool qowner;
 
-	if (ol < 0 || *pos + used + 10 > c->len)
+	if (used < 0 || *pos + (size_t)used + 10 > c->len)
 		return -EBADMSG;
 	if (dns_name_to_str(c->msg, c->len, *pos, text, sizeof(text)) < 0)
 		return -EBADMSG;
-	*pos += used;
+	*pos += (size_t)used;
 	type = rd16(c->msg + *pos);
 	cls = rd16(c->msg + *pos + 2);
 	ttl = (uint32_t)rd16(c->msg + *pos + 4) << 16 | rd16(c->msg + *pos + 6);
@@ -180,7 +143,7 @@ int cp_msg_to_builder(const uint8_t *msg, size_t len, unsigned sec_mask, bool qn
 		      struct dns_builder *b)
 {
 	struct rd_ctx c = { .msg = msg, .len = len, .qlen = -1, .qname_owner = qname_owner };
-	size_t pos = DNS_HDR_LEN, used;
+	size_t pos = DNS_HDR_LEN;
 	unsigned cnt[3];
 	int rc;
 
@@ -190,13 +153,14 @@ int cp_msg_to_builder(const uint8_t *msg, size_t len, unsigned sec_mask, bool qn
 	cnt[1] = rd16(msg + 8);
 	cnt[2] = rd16(msg + 10);
 	for (unsigned i = 0; i < rd16(msg + 4); i++) {
-		int n = name_expand(msg, len, pos, c.qname, &used);
+		size_t qlen;
+		int n = dns_name_unpack(msg, len, pos, c.qname, &qlen);
 
-		if (n < 0 || pos + used + 4 > len)
+		if (n < 0 || pos + (size_t)n + 4 > len)
 			return -EBADMSG;
 		if (i == 0)
-			c.qlen = n;
-		pos += used + 4;
+			c.qlen = (int)qlen;
+		pos += (size_t)n + 4;
 	}
 	for (unsigned s = 0; s < 3; s++) {
 		for (unsigned i = 0; i < cnt[s]; i++) {

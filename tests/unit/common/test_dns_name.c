@@ -255,6 +255,35 @@ static void test_name_to_str(void)
 }
 
 /* Worst-case presentation length fits 1024: 255 bytes of \DDD. */
+/* Uncompressed wire out, bytes used at the offset, backward pointers only, loops refused. */
+static void test_name_unpack(void)
+{
+	/* header(12) | "\3www\7Example\3com\0" at 12 | "\4mail" + ptr to 16 at 29 */
+	uint8_t msg[64] = { 0 };
+	uint8_t out[DNS_MAX_NAME];
+	size_t olen = 0;
+	static const uint8_t name[] = "\3www\7Example\3com";
+
+	memcpy(msg + 12, name, sizeof(name)); /* 17 bytes incl. the root */
+	memcpy(msg + 29, "\4mail\xc0\x10", 7);
+	CHECK(dns_name_unpack(msg, 36, 12, out, &olen) == 17);
+	CHECK(olen == 17 && memcmp(out, name, 17) == 0);
+	CHECK(dns_name_unpack(msg, 36, 29, out, &olen) == 7);
+	CHECK(olen == 18 && memcmp(out, "\4mail\7Example\3com", 18) == 0);
+	CHECK(dns_name_unpack(msg, 36, 29, NULL, NULL) == 7);
+	/* a pointer to itself or forward: refused (this also rules out loops) */
+	msg[40] = 0xc0;
+	msg[41] = 40;
+	CHECK(dns_name_unpack(msg, 42, 40, out, &olen) == -EBADMSG);
+	msg[41] = 41;
+	CHECK(dns_name_unpack(msg, 42, 40, out, &olen) == -EBADMSG);
+	/* truncated label, label type 0x40, out of data */
+	CHECK(dns_name_unpack(msg, 20, 12, out, &olen) == -EBADMSG);
+	msg[50] = 0x41;
+	CHECK(dns_name_unpack(msg, 60, 50, out, &olen) == -EBADMSG);
+	CHECK(dns_name_unpack(msg, 36, 36, out, &olen) == -EBADMSG);
+}
+
 static void test_name_to_str_worst(void)
 {
 	uint8_t m[255];
@@ -317,6 +346,7 @@ int main(void)
 	test_name_lower();
 	test_name_to_str();
 	test_name_to_str_worst();
+	test_name_unpack();
 	test_mnemonics();
 	printf("test_dns_name: %d checks, %d failures\n", t_checks, t_failures);
 	return t_failures != 0;
