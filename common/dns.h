@@ -198,7 +198,14 @@ struct dns_builder {
 	int err;              /**< sticky: -ENOSPC, -EINVAL */
 	uint16_t ttl_off[DNS_ANS_MAX_TTL];
 	uint8_t buf[DNS_BUILD_MAX];
+	uint8_t *spill;       /**< dns_builder_set_spill() storage, or NULL */
+	uint16_t spill_cap;   /**< bytes of it the builder may use */
 };
+
+/** dns_builder.n_ttl once the records moved to the spill storage (no TTL offsets kept). */
+#define DNS_BUILD_SPILLED   0xffffu
+/** Largest spill storage a builder uses: the records of one 64 KiB TCP message. */
+#define DNS_BUILD_SPILL_MAX 65535
 
 /** Owner argument meaning "the question name" (encoded as pointer 0xC00C). */
 #define DNS_OWNER_QNAME NULL
@@ -232,10 +239,36 @@ int dns_builder_add_soa(struct dns_builder *b, enum dns_section sec, const char 
 int dns_builder_add_txt(struct dns_builder *b, enum dns_section sec, const char *owner,
 			uint32_t ttl, const char *text);
 /**
- * Write the finished value into @p out (capacity @p cap).
+ * Write the finished value into @p out (capacity @p cap, dns_builder_size() needed).
+ * The value of a spilled builder lists no TTL offsets (n_ttl 0) and may be larger than
+ * DNS_BUILD_MAX: it is for one response, never for the shared table or the cache.
  * @return its size (dns_answer_size()), or negative errno (b->err, or -ENOSPC).
  */
 int dns_builder_finish(const struct dns_builder *b, struct dns_answer *out, size_t cap);
+
+/**
+ * Let @p b outgrow a table value (DNS_BUILD_MAX bytes, DNS_ANS_MAX_TTL records), for
+ * answers the control plane writes itself: when a record does not fit, the records move
+ * to @p buf (@p cap bytes, of which DNS_BUILD_SPILL_MAX at most are used) and TTL offsets
+ * stop being kept (n_ttl becomes DNS_BUILD_SPILLED). A @p cap not above DNS_BUILD_MAX is
+ * ignored. @p buf must outlive every use of @p b; dns_builder_init() forgets it.
+ */
+void dns_builder_set_spill(struct dns_builder *b, uint8_t *buf, size_t cap);
+
+/** @return true when @p b's records moved to its spill storage (see dns_builder_finish). */
+static inline bool dns_builder_spilled(const struct dns_builder *b)
+{
+	return b->n_ttl == DNS_BUILD_SPILLED;
+}
+
+/** @return the records of @p b (b->len bytes): buf[], or the spill storage. */
+static inline const uint8_t *dns_builder_data(const struct dns_builder *b)
+{
+	return dns_builder_spilled(b) ? b->spill : b->buf;
+}
+
+/** @return the bytes dns_builder_finish() needs for @p b's value. */
+size_t dns_builder_size(const struct dns_builder *b);
 
 /* ------------------------------------------------------------------------- */
 /* Responding in place                                                         */

@@ -20,6 +20,39 @@ void dns_builder_init(struct dns_builder *b, const struct dns_key *key, uint16_t
 	memset(b, 0, offsetof(struct dns_builder, ttl_off));
 	b->qname_len = key != NULL ? key->name_len : 0;
 	b->flags = flags;
+	b->spill = NULL;
+	b->spill_cap = 0;
+}
+
+/** Storage @p b may move its records to; @p cap below DNS_BUILD_MAX + 1 is ignored. */
+void dns_builder_set_spill(struct dns_builder *b, uint8_t *buf, size_t cap)
+{
+	if (buf == NULL || cap <= DNS_BUILD_MAX || dns_builder_spilled(b))
+		return;
+	b->spill = buf;
+	b->spill_cap = (uint16_t)(cap > DNS_BUILD_SPILL_MAX ? DNS_BUILD_SPILL_MAX : cap);
+}
+
+size_t dns_builder_size(const struct dns_builder *b)
+{
+	size_t n_ttl = dns_builder_spilled(b) ? 0 : b->n_ttl;
+
+	return sizeof(struct dns_answer) + (((size_t)b->len + 1u) & ~(size_t)1u) +
+	       n_ttl * sizeof(uint16_t);
+}
+
+/*
+ * Move the records to the spill storage. From here on TTL offsets are not kept: they
+ * only matter to cache values, and a spilled builder never makes one. @return 0, or
+ * -ENOSPC when there is no spill storage.
+ */
+static int spill(struct dns_builder *b)
+{
+	if (b->spill == NULL)
+		return -ENOSPC;
+	memcpy(b->spill, b->buf, b->len);
+	b->n_ttl = DNS_BUILD_SPILLED;
+	return 0;
 }
 
 static int builder_fail(struct dns_builder *b, int err)
@@ -32,19 +65,15 @@ static int builder_fail(struct dns_builder *b, int err)
 /*
  * Owner: DNS_OWNER_QNAME is a pointer to the question at offset 12 (where the question
  * name always sits in a response), anything else is written uncompressed and lower-cased.
+ * @return its length in @p out (DNS_MAX_NAME bytes), or negative errno.
  */
-static int put_owner(struct dns_builder *b, const char *owner)
+static int put_owner(uint8_t *out, const char *owner)
 {
-	int n;
-
 	if (owner == DNS_OWNER_QNAME) {
-		if (DNS_BUILD_MAX - b->len < 2)
-			return -ENOSPC;
-		dns_put16(b->buf + b->len, 0xc000 | DNS_HDR_LEN);
+		dns_put16(out, 0xc000 | DNS_HDR_LEN);
 		return 2;
 	}
-	n = dns_name_from_str(b->buf + b->len, DNS_BUILD_MAX - b->len, owner);
-	return n;
+	return dns_name_from_str(out, DNS_MAX_NAME, owner);
 }
 
 /*
@@ -74,37 +103,49 @@ struct rd_part {
 static int builder_add(struct dns_builder *b, enum dns_section sec, const char *owner,
 		       uint16_t type, uint32_t ttl, const struct rd_part *parts, size_t nparts)
 {
-	size_t rdlen = 0, pos;
+	uint8_t own[DNS_MAX_NAME], *p;
+	size_t rdlen = 0, need;
+	bool spilled = dns_builder_spilled(b);
 	int n;
 
 	if (b->err != 0)
 		return b->err;
 	if (!section_ok(b, sec))
 		return builder_fail(b, -EINVAL);
-	if (b->n_ttl >= DNS_ANS_MAX_TTL || b->count[sec] == UINT16_MAX)
+	if (b->count[sec] == UINT16_MAX)
 		return builder_fail(b, -ENOSPC);
 	for (size_t i = 0; i < nparts; i++)
 		rdlen += parts[i].len;
 	if (rdlen > UINT16_MAX)
 		return builder_fail(b, -EINVAL);
-	n = put_owner(b, owner);
+	n = put_owner(own, owner);
 	if (n < 0)
 		return builder_fail(b, n);
-	pos = b->len + (size_t)n;
-	if (DNS_BUILD_MAX - pos < 10 + rdlen)
+	need = (size_t)n + 10 + rdlen;
+	/* Past what a table value holds only with spill storage (see dns_builder_set_spill). */
+	if (!spilled && (b->n_ttl >= DNS_ANS_MAX_TTL || (size_t)DNS_BUILD_MAX - b->len < need)) {
+		if (spill(b) < 0)
+			return builder_fail(b, -ENOSPC);
+		spilled = true;
+	}
+	if ((size_t)(spilled ? b->spill_cap : DNS_BUILD_MAX) - b->len < need)
 		return builder_fail(b, -ENOSPC);
-	dns_put16(b->buf + pos, type);
-	dns_put16(b->buf + pos + 2, DNS_C_IN);
-	dns_put32(b->buf + pos + 4, ttl);
-	dns_put16(b->buf + pos + 8, (uint16_t)rdlen);
-	b->ttl_off[b->n_ttl++] = (uint16_t)(pos + 4);
-	pos += 10;
+	p = (spilled ? b->spill : b->buf) + b->len;
+	memcpy(p, own, (size_t)n);
+	p += n;
+	dns_put16(p, type);
+	dns_put16(p + 2, DNS_C_IN);
+	dns_put32(p + 4, ttl);
+	dns_put16(p + 8, (uint16_t)rdlen);
+	if (!spilled)
+		b->ttl_off[b->n_ttl++] = (uint16_t)(b->len + n + 4);
+	p += 10;
 	for (size_t i = 0; i < nparts; i++) {
 		if (parts[i].len != 0)
-			memcpy(b->buf + pos, parts[i].p, parts[i].len);
-		pos += parts[i].len;
+			memcpy(p, parts[i].p, parts[i].len);
+		p += parts[i].len;
 	}
-	b->len = (uint16_t)pos;
+	b->len = (uint16_t)(b->len + need);
 	b->count[sec]++;
 	return 0;
 }
@@ -210,12 +251,13 @@ int dns_builder_add_txt(struct dns_builder *b, enum dns_section sec, const char 
 
 /**
  * Write the value: struct dns_answer (stored = expire = 0: the cache filler sets them),
- * rr[], a zero pad byte when rr_len is odd, then the TTL offsets.
+ * rr[], a zero pad byte when rr_len is odd, then the TTL offsets (none once spilled).
  */
 int dns_builder_finish(const struct dns_builder *b, struct dns_answer *out, size_t cap)
 {
 	size_t rr_pad = ((size_t)b->len + 1u) & ~(size_t)1u;
-	size_t size = sizeof(*out) + rr_pad + (size_t)b->n_ttl * sizeof(uint16_t);
+	size_t size = dns_builder_size(b);
+	uint16_t n_ttl = dns_builder_spilled(b) ? 0 : b->n_ttl;
 
 	if (b->err != 0)
 		return b->err;
@@ -229,11 +271,11 @@ int dns_builder_finish(const struct dns_builder *b, struct dns_answer *out, size
 	out->arcount = b->count[DNS_SEC_ADDITIONAL];
 	out->qname_len = b->qname_len;
 	out->rr_len = b->len;
-	out->n_ttl = b->n_ttl;
-	memcpy(out->rr, b->buf, b->len);
+	out->n_ttl = n_ttl;
+	memcpy(out->rr, dns_builder_data(b), b->len);
 	if (rr_pad != b->len)
 		out->rr[b->len] = 0;
-	memcpy(out->rr + rr_pad, b->ttl_off, (size_t)b->n_ttl * sizeof(uint16_t));
+	memcpy(out->rr + rr_pad, b->ttl_off, (size_t)n_ttl * sizeof(uint16_t));
 	return (int)size;
 }
 

@@ -414,6 +414,8 @@ enum cp_serve cp_engine_run(struct cp_engine *e, struct cp_request *rq, struct d
 		if (s->pl[i].ops->serve == NULL)
 			continue;
 		dns_builder_init(b, &k, 0);
+		if (rq->spill != NULL)
+			dns_builder_set_spill(b, rq->spill, rq->spill_cap);
 		r = s->pl[i].ops->serve(s->pl[i].inst, rq, b);
 		if (r == CP_ANSWERED)
 			post_answer(s, rq, b);
@@ -559,30 +561,66 @@ static int write_tcp(uint8_t *msg, size_t cap, const struct dns_query *q,
 	return n - 11;
 }
 
-/* Build and write the answer; a value that cannot be built is a SERVFAIL. */
+/*
+ * Header, question and OPT with TC=1: the answer is cut (a plugin passed on a truncated
+ * upstream answer, or it did not fit even the spill storage), so the client must not
+ * take what it gets as complete. dns_write_answer keeps TC to itself, so it is set here.
+ */
+static int write_truncated(uint8_t *msg, size_t cap, const struct dns_query *q,
+			   const struct dns_builder *b)
+{
+	struct dns_answer a = {
+		.magic = DNS_ANS_MAGIC, .flags = b->flags, .qname_len = b->qname_len,
+	};
+	int n = dns_write_answer(msg, cap, q, &a, dp_monotonic_sec());
+
+	if (n >= DNS_HDR_LEN)
+		msg[2] |= DNS_F_TC >> 8;
+	return n;
+}
+
+/*
+ * Finish @p b into @p stack (CP_VAL_MAX bytes), or into a heap buffer (*@p heap, freed by
+ * the caller) when it spilled past what a table value holds. @return the value, or NULL.
+ */
+static struct dns_answer *finish_value(const struct dns_builder *b, uint8_t *stack,
+				       uint8_t **heap)
+{
+	size_t size = dns_builder_size(b);
+	uint8_t *buf = stack;
+
+	*heap = NULL;
+	if (size > CP_VAL_MAX && (buf = *heap = malloc(size)) == NULL)
+		return NULL;
+	if (dns_builder_finish(b, (struct dns_answer *)(void *)buf, size) < 0)
+		return NULL;
+	return (struct dns_answer *)(void *)buf;
+}
+
+/*
+ * Build and write the answer; a value that cannot be built is a SERVFAIL, one that did
+ * not fit even the spill storage is truncated (TC=1: over UDP the client retries over
+ * TCP, where a spilled answer is whole up to the 64 KiB message limit).
+ */
 static int write_built(const struct dns_builder *b, uint8_t *msg, size_t cap,
 		       const struct dns_query *q, bool tcp)
 {
 	_Alignas(8) uint8_t buf[CP_VAL_MAX];
-	struct dns_answer *a = (struct dns_answer *)(void *)buf;
-	int n = dns_builder_finish(b, a, sizeof(buf));
+	uint8_t *heap = NULL;
+	struct dns_answer *a;
+	int n;
 
-	if (n < 0)
-		return dns_write_rcode(msg, cap, q, DNS_RCODE_SERVFAIL);
-	if ((b->flags & DNS_F_TC) && !tcp) {
-		/* A plugin passes on a truncated answer (an upstream lookup's): so is this one,
-		 * header, question and OPT only (dns_write_answer keeps TC to itself). */
-		a->ancount = a->nscount = a->arcount = 0;
-		a->rr_len = 0;
-		a->n_ttl = 0;
+	if (b->err == -ENOSPC || ((b->flags & DNS_F_TC) && !tcp))
+		return write_truncated(msg, cap, q, b);
+	a = finish_value(b, buf, &heap);
+	if (a == NULL)
+		n = dns_write_rcode(msg, cap, q, DNS_RCODE_SERVFAIL);
+	else if (tcp)
+		n = write_tcp(msg, cap, q, a);
+	else
 		n = dns_write_answer(msg, cap, q, a, dp_monotonic_sec());
-		if (n >= DNS_HDR_LEN)
-			msg[2] |= DNS_F_TC >> 8;
-		return n;
-	}
-	if (tcp)
-		return write_tcp(msg, cap, q, a);
-	return dns_write_answer(msg, cap, q, a, dp_monotonic_sec());
+	free(heap);
+	return n;
 }
 
 int cp_write_answer(uint8_t *msg, size_t cap, const struct dns_query *q,
@@ -647,15 +685,23 @@ int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 		.port = client != NULL && client->local_port != 0 ? client->local_port : e->ports[0],
 		.q = &q, .msg = msg, .len = len, .cap = cap, .client = client,
 	};
+	/* Answers larger than a table value (many addresses, big headless services) are
+	 * whole here: over TCP they go out complete, over UDP they are truncated by size.
+	 * Without the memory the builder stops at a value's size and the answer is cut. */
+	rq.spill = malloc(DNS_BUILD_SPILL_MAX);
+	rq.spill_cap = rq.spill != NULL ? DNS_BUILD_SPILL_MAX : 0;
 	r = run_chain(e, &rq, &b, t0);
-	if (r == CP_DEFERRED)
+	if (r == CP_DEFERRED) {
+		free(rq.spill);
 		return client != NULL && client->done != NULL ? CP_ANSWER_DEFERRED : 0;
+	}
 	if (r != CP_ANSWERED) {
 		struct dns_key k = { .name_len = q.qname_len, .qtype = q.qtype };
 
 		dns_builder_init(&b, &k, DNS_RCODE_SERVFAIL);
 	}
 	n = write_built(&b, msg, cap, &q, client != NULL && client->tcp);
+	free(rq.spill);
 	if (n < 0)
 		return 0;
 	observe(&rq, msg, (size_t)n, t0);

@@ -354,10 +354,21 @@ static int hosts_setup(struct cp_setup *s, const struct cf_line *const *lines, u
 /* ------------------------------------------------------------------------- */
 /* Answering                                                                   */
 
-/* Room for one more record of @p rdlen bytes with a question-pointer owner? */
-static bool room(const struct dns_builder *b, size_t rdlen)
+/*
+ * After adding a record: @return false when it did not fit, and the answer stops there.
+ * A table value (sync) then fails, so the name stays with the control plane, whose
+ * builder spills past a value's size; an answer that does not fit even that keeps what
+ * fitted and is marked truncated (TC=1), never sent as if it were whole.
+ */
+static bool added(const struct cp_request *rq, struct dns_builder *b, int rc)
 {
-	return b->n_ttl < DNS_ANS_MAX_TTL && (size_t)b->len + 12 + rdlen <= DNS_BUILD_MAX;
+	if (rc == 0)
+		return true;
+	if (!rq->sync && rc == -ENOSPC) {
+		b->err = 0;
+		b->flags |= DNS_F_TC;
+	}
+	return false;
 }
 
 static enum cp_serve hosts_ptr(struct hosts *h, const struct cp_request *rq,
@@ -373,11 +384,10 @@ static enum cp_serve hosts_ptr(struct hosts *h, const struct cp_request *rq,
 	for (uint32_t i = r->first; i != HOSTS_END; i = h->db->refs[i].next) {
 		const struct hosts_name *n = &h->db->names[h->db->refs[i].name];
 
-		/* A value holds DNS_ANS_MAX_TTL records at most: the rest is cut. */
-		if (!room(b, n->len))
+		if (!added(rq, b, dns_builder_add_raw(b, DNS_SEC_ANSWER, DNS_OWNER_QNAME,
+						      DNS_T_PTR, h->ttl, h->db->wire + n->off,
+						      n->len)))
 			break;
-		dns_builder_add_raw(b, DNS_SEC_ANSWER, DNS_OWNER_QNAME, DNS_T_PTR, h->ttl,
-				    h->db->wire + n->off, n->len);
 	}
 	return CP_ANSWERED;
 }
@@ -406,10 +416,9 @@ static enum cp_serve hosts_serve(void *inst, const struct cp_request *rq, struct
 
 		if (a->fam != fam)
 			continue;
-		if (!room(b, fam == 4 ? 4 : 16))
+		if (!added(rq, b, dns_builder_add_raw(b, DNS_SEC_ANSWER, DNS_OWNER_QNAME,
+						      rq->qtype, h->ttl, a->a, fam == 4 ? 4 : 16)))
 			break;
-		dns_builder_add_raw(b, DNS_SEC_ANSWER, DNS_OWNER_QNAME, rq->qtype, h->ttl, a->a,
-				    fam == 4 ? 4 : 16);
 	}
 	return CP_ANSWERED;
 }

@@ -1541,10 +1541,12 @@ int k8s_build(const struct k8s_synth *s, const struct k8s_answer *a, struct dns_
 			if (build_rr(s, a, &a->rr[i], b) == 0)
 				continue;
 			/* A record that does not fit is not committed by the builder: with
-			 * @p partial the answer keeps what fits (the rest is dropped). */
+			 * @p partial the answer keeps what fits and says it is truncated
+			 * (TC=1: a UDP client retries over TCP), never passes for whole. */
 			if (!partial || b->err != -ENOSPC)
 				return b->err != 0 ? b->err : -EINVAL;
 			b->err = 0;
+			b->flags |= DNS_F_TC;
 			return 0;
 		}
 	}

@@ -118,8 +118,9 @@ int k8s_render(const struct k8s_synth *s, const struct k8s_answer *a, uint16_t q
 
 /**
  * Put @p a into @p b (records, header flags; negative answers get the zone's SOA in
- * authority). A dns_builder holds DNS_ANS_MAX_TTL records / DNS_BUILD_MAX bytes: with
- * @p partial what does not fit is dropped, else that is -ENOSPC.
+ * authority). A dns_builder holds DNS_ANS_MAX_TTL records / DNS_BUILD_MAX bytes, or its
+ * spill storage's size (answers): with @p partial what does not fit is dropped and
+ * DNS_F_TC set in b->flags, else that is -ENOSPC.
  * @return 0 or negative errno (-EINVAL for FALLTHROUGH / NOTOURS).
  */
 int k8s_build(const struct k8s_synth *s, const struct k8s_answer *a, struct dns_builder *b,

@@ -127,6 +127,10 @@ struct cp_request {
 	size_t len;
 	size_t cap;
 	const struct cp_client *client;
+	/** Engine only: storage the answer may outgrow a table value into (the builder
+	 *  spills there, dns_builder_set_spill()); NULL in sync mode, whose values must fit. */
+	uint8_t *spill;
+	size_t spill_cap;
 };
 
 /** Names at or under @c zone on @c port, except those at or under a zone of @c excl. */

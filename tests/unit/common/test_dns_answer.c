@@ -140,6 +140,86 @@ static void test_builder_limits(void)
 	}
 }
 
+/*
+ * With spill storage the builder goes past a table value's 64 records / 4096 bytes: the
+ * records move there, TTL offsets stop (the value lists none), and a response carries
+ * them all up to the storage's size, past which the builder fails as before.
+ */
+static void test_builder_spill(void)
+{
+	static uint8_t spill_mem[DNS_BUILD_SPILL_MAX];
+	static uint8_t big[sizeof(struct dns_answer) + DNS_BUILD_SPILL_MAX + 2];
+	static uint8_t out[DNS_BUILD_SPILL_MAX];
+	struct dns_answer *a = (struct dns_answer *)(void *)big;
+	struct dns_builder b;
+	struct dns_key k;
+	struct dns_query q;
+	struct msgw m;
+	char txt[256];
+	int i, r = 0, len;
+
+	CHECK_EQ(dns_key_from_str(&k, "many.example.org", DNS_T_A), 0);
+	dns_builder_init(&b, &k, DNS_F_AA);
+	dns_builder_set_spill(&b, spill_mem, sizeof(spill_mem));
+	for (i = 0; i < 200; i++) {
+		uint8_t addr[4] = { 192, 0, 2, (uint8_t)i };
+
+		CHECK_EQ(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, 30, addr, AF_INET), 0);
+		CHECK_EQ(dns_builder_spilled(&b), i >= DNS_ANS_MAX_TTL);
+	}
+	CHECK_EQ(b.count[DNS_SEC_ANSWER], 200);
+	CHECK_EQ(b.len, 200 * 16);
+	CHECK(dns_builder_data(&b) == spill_mem);
+	CHECK_EQ(dns_builder_size(&b), sizeof(struct dns_answer) + 200 * 16);
+	CHECK_EQ(dns_builder_finish(&b, a, sizeof(struct dns_answer) + 200 * 16 - 1), -ENOSPC);
+	CHECK_EQ(dns_builder_finish(&b, a, sizeof(big)), (int)(sizeof(struct dns_answer) + 200 * 16));
+	CHECK_EQ(a->ancount, 200);
+	CHECK_EQ(a->n_ttl, 0);
+	CHECK_EQ(a->rr_len, 200 * 16);
+	/* every record, in order, intact across the move */
+	for (i = 0; i < 200; i++)
+		CHECK(a->rr[i * 16 + 15] == (uint8_t)i && a->rr[i * 16] == 0xc0);
+
+	/* the whole answer in a big enough message; TC=1 over the client's UDP size */
+	mw_query(&m, 7, "Many.Example.ORG", DNS_T_A, 65535, 0, 1);
+	CHECK_EQ(dns_parse_query(m.buf, m.len, &q), DNS_RCODE_NOERROR);
+	memcpy(out, m.buf, m.len);
+	len = dns_write_answer(out, sizeof(out), &q, a, 0);
+	CHECK_EQ(len, (int)(q.question_end + 200 * 16 + 11));
+	CHECK_EQ(out[6] << 8 | out[7], 200);
+	CHECK(!(out[2] & (DNS_F_TC >> 8)));
+	mw_query(&m, 7, "many.example.org", DNS_T_A, 1232, 0, 1);
+	CHECK_EQ(dns_parse_query(m.buf, m.len, &q), DNS_RCODE_NOERROR);
+	memcpy(out, m.buf, m.len);
+	len = dns_write_answer(out, sizeof(out), &q, a, 0);
+	CHECK_EQ(len, (int)(q.question_end + 11));
+	CHECK((out[2] & (DNS_F_TC >> 8)) && out[6] == 0 && out[7] == 0);
+
+	/* the byte limit moves to the storage's size; a failed add commits nothing */
+	memset(txt, 'y', 255);
+	txt[255] = '\0';
+	dns_builder_init(&b, &k, 0);
+	CHECK(b.spill == NULL);
+	dns_builder_set_spill(&b, spill_mem, sizeof(spill_mem));
+	for (i = 0; i < 300 && r == 0; i++)
+		r = dns_builder_add_txt(&b, DNS_SEC_ANSWER, NULL, 1, txt);
+	CHECK_EQ(r, -ENOSPC);
+	CHECK_EQ(b.count[0], DNS_BUILD_SPILL_MAX / (2 + 10 + 256));
+	CHECK_EQ(b.len, b.count[0] * (2 + 10 + 256));
+	CHECK(dns_builder_spilled(&b));
+
+	/* storage no bigger than buf[] is ignored: the old limits hold */
+	dns_builder_init(&b, &k, 0);
+	dns_builder_set_spill(&b, spill_mem, DNS_BUILD_MAX);
+	for (i = 0; i < DNS_ANS_MAX_TTL; i++)
+		CHECK_EQ(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, 1, (const uint8_t *)"\1\2\3\4",
+					      AF_INET), 0);
+	CHECK_EQ(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, 1, (const uint8_t *)"\1\2\3\4",
+				      AF_INET), -ENOSPC);
+	CHECK(!dns_builder_spilled(&b));
+	CHECK_EQ(b.n_ttl, DNS_ANS_MAX_TTL);
+}
+
 /* Decode a response and check header/question against the query. */
 static void check_resp_common(const uint8_t *resp, int len, const char *qname, uint16_t qtype,
 			      struct resp_view *v)
@@ -616,6 +696,7 @@ int main(void)
 {
 	test_builder_layout();
 	test_builder_limits();
+	test_builder_spill();
 	test_builder_errors();
 	test_answer_roundtrip();
 	test_rcode_from_value();

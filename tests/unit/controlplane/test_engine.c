@@ -229,14 +229,18 @@ static void test_wire_cases(void)
 	ASK(e, name, DNS_T_A, &r);
 	CHECK(r.rcode == DNS_RCODE_NOERROR && r.an == 1 && strcmp(r.rr[0].data, "192.0.2.200") == 0);
 
-	/* 100 addresses: a value holds 64 records; without EDNS the answer is truncated. */
+	/* 100 addresses, more than a value's 64 records: all of them when the client takes
+	 * them; over its UDP size (512 without EDNS, 1232) TC=1 and no records. */
 	len = t_query(buf, sizeof(buf), 7, "many.example.org", DNS_T_A, DNS_C_IN, true, 65535);
 	ask_raw(e, buf, len, sizeof(buf), &r);
-	CHECK_EQ(r.an, DNS_ANS_MAX_TTL);
+	CHECK(r.an == 100 && !(r.flags & DNS_F_TC) && strcmp(r.rr[79].data, "192.0.2.80") == 0);
 	len = t_query(buf, sizeof(buf), 7, "many.example.org", DNS_T_A, DNS_C_IN, false, 0);
 	CHECK(ask_raw(e, buf, len, sizeof(buf), &r) <= 512);
 	CHECK(r.flags & DNS_F_TC);
-	CHECK_EQ(r.an, 0);
+	CHECK(r.an == 0 && r.ns == 0 && r.ar == 0 && !r.has_opt && r.qd == 1);
+	len = t_query(buf, sizeof(buf), 7, "many.example.org", DNS_T_A, DNS_C_IN, true, 1232);
+	CHECK(ask_raw(e, buf, len, sizeof(buf), &r) <= 1232);
+	CHECK((r.flags & DNS_F_TC) && r.an == 0 && r.has_opt && r.ar == 1);
 	/* Over TCP the client's UDP size does not apply (and no OPT appears without EDNS). */
 	{
 		struct cp_client tcp = { .local_port = 53, .tcp = 1 };
@@ -246,11 +250,12 @@ static void test_wire_cases(void)
 		n = cp_engine_answer(e, buf, len, sizeof(buf), &tcp);
 		CHECK(n > 512);
 		CHECK_EQ(t_decode(buf, (size_t)n, &r), 0);
-		CHECK(!(r.flags & DNS_F_TC) && !r.has_opt && r.an == DNS_ANS_MAX_TTL && r.ar == 0);
+		CHECK(!(r.flags & DNS_F_TC) && !r.has_opt && r.an == 100 && r.ar == 0);
+		CHECK_EQ(n, (int)(len + 100 * 16));
 		len = t_query(buf, sizeof(buf), 7, "many.example.org", DNS_T_A, DNS_C_IN, true, 512);
 		n = cp_engine_answer(e, buf, len, sizeof(buf), &tcp);
 		CHECK_EQ(t_decode(buf, (size_t)n, &r), 0);
-		CHECK(!(r.flags & DNS_F_TC) && r.has_opt && r.an == DNS_ANS_MAX_TTL && r.ar == 1);
+		CHECK(!(r.flags & DNS_F_TC) && r.has_opt && r.an == 100 && r.ar == 1);
 		len = t_query(buf, sizeof(buf), 7, "nothere.example.org", DNS_T_A, DNS_C_IN, false, 0);
 		n = cp_engine_answer(e, buf, len, sizeof(buf), &tcp);
 		CHECK_EQ(t_decode(buf, (size_t)n, &r), 0);
@@ -565,6 +570,51 @@ static void test_port_split(void)
 }
 
 /* A table that takes no more entries: what is missing must not be answered by a zone. */
+/*
+ * A name with more records than a value holds is not published cut short: no entry (the
+ * fast path hands it to the control plane, which answers it whole), or a whole one.
+ */
+static void test_big_answer_sync(void)
+{
+	char hosts[16384];
+	size_t o = 0, len;
+	struct cp_engine *e;
+	const struct t_entry *t;
+	const char *why = NULL;
+	struct t_sink s;
+	uint8_t buf[4096];
+	struct t_resp r;
+	int n;
+
+	for (unsigned i = 0; i < 100; i++)
+		o += (size_t)snprintf(hosts + o, sizeof(hosts) - o, "192.0.2.%u many.example.org\n",
+				      i + 1);
+	o += (size_t)snprintf(hosts + o, sizeof(hosts) - o, "192.0.2.200 few.example.org\n");
+	e = load("example.org {\n  hosts HOSTS\n}\n", hosts);
+	if (e == NULL)
+		return;
+	t_sink_init(&s);
+	CHECK_EQ(cp_engine_sync(e, &s.sink), 0);
+	t = t_sink_get(&s, "many.example.org", DNS_T_A);
+	CHECK(t == NULL || (val(t)->ancount == 100 && val(t)->n_ttl == 100));
+	t = t_sink_get(&s, "few.example.org", DNS_T_A);
+	CHECK(t != NULL && val(t)->ancount == 1);
+	len = t_query(buf, sizeof(buf), 9, "many.example.org", DNS_T_A, DNS_C_IN, true, 4096);
+	n = t_fastpath(&s, buf, len, sizeof(buf), &why);
+	if (n > 0) {
+		CHECK_EQ(t_decode(buf, (size_t)n, &r), 0);
+		CHECK(r.an == 100 || (r.flags & DNS_F_TC));
+	} else {
+		CHECK_STR(why, "control-plane");
+	}
+	/* AAAA: the name's NODATA is still the fast path's */
+	len = t_query(buf, sizeof(buf), 9, "many.example.org", DNS_T_AAAA, DNS_C_IN, true, 4096);
+	n = t_fastpath(&s, buf, len, sizeof(buf), &why);
+	CHECK(n == 0 || (t_decode(buf, (size_t)n, &r) == 0 && r.an == 0));
+	t_sink_free(&s);
+	cp_engine_free(e);
+}
+
 static void test_sink_full(void)
 {
 	struct cp_engine *e = load("example.org {\n  hosts HOSTS\n}\n", HOSTS);
@@ -783,6 +833,7 @@ int main(void)
 	test_equivalence();
 	test_random_configs();
 	test_port_split();
+	test_big_answer_sync();
 	test_sink_full();
 	test_reload();
 	test_hosts_edit();

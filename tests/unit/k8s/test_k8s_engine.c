@@ -550,12 +550,36 @@ static void scenario_updates(struct rig *r)
 	probe_table(r);
 }
 
-/* A headless service with 100 ready endpoints: its answers do not fit a table value. */
+/*
+ * Over TCP (a client with tcp set, room for a whole message): @return the answer's
+ * length; *@p an / *@p ar its counts, *@p tc its TC bit.
+ */
+static int ask_tcp(struct rig *r, const char *qname, uint16_t qtype, unsigned *an,
+		   unsigned *ar, bool *tc)
+{
+	static uint8_t msg[65535];
+	struct cp_client tcp = { .local_port = 53, .tcp = 1 };
+	size_t len = mkquery(msg, qname, qtype);
+	int n = cp_engine_answer(r->e, msg, len, sizeof(msg), &tcp);
+
+	*an = n > DNS_HDR_LEN ? (unsigned)(msg[6] << 8 | msg[7]) : 0;
+	*ar = n > DNS_HDR_LEN ? (unsigned)(msg[10] << 8 | msg[11]) : 0;
+	*tc = n > DNS_HDR_LEN && (msg[2] & (DNS_F_TC >> 8));
+	return n;
+}
+
+/*
+ * A headless service with 200 ready endpoints: its answers do not fit a table value (64
+ * records). The control plane answers them whole: over UDP when they fit the client's
+ * size (A: 200 records in 3.2 KB of the 4096 asked), else TC=1; over TCP always.
+ */
 static void scenario_big(struct rig *r)
 {
 	char *slice = malloc(16384);
 	size_t o;
 	struct probe p;
+	unsigned an, ar;
+	bool tc;
 
 	KT_EQ(kt_http(&r->f, "POST", "/api/v1/namespaces/ns1/services",
 		      "{\"metadata\":{\"name\":\"big\",\"namespace\":\"ns1\"},\"spec\":"
@@ -564,7 +588,7 @@ static void scenario_big(struct rig *r)
 			     "\"labels\":{\"kubernetes.io/service-name\":\"big\"}},\"addressType\":"
 			     "\"IPv4\",\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}],"
 			     "\"endpoints\":[");
-	for (int i = 1; i <= 100; i++)
+	for (int i = 1; i <= 200; i++)
 		o += (size_t)snprintf(slice + o, 16384 - o, "%s{\"addresses\":[\"10.244.50.%d\"]}",
 				      i > 1 ? "," : "", i);
 	snprintf(slice + o, 16384 - o, "]}");
@@ -575,8 +599,16 @@ static void scenario_big(struct rig *r)
 	probe(r, "big.ns1.svc.cluster.local", DNS_T_A, &p);
 	KT_EQ(p.fp_how, 0);
 	KT_EQ(p.rcode, 0);
-	/* A dns_builder holds DNS_ANS_MAX_TTL records: the control plane's answer is cut. */
-	KT_EQ(p.ancount, DNS_ANS_MAX_TTL);
+	KT_EQ(p.ancount, 200);
+	KT_CHECK(!(p.cp[2] & (DNS_F_TC >> 8)));
+	/* SRV with an address per target in additional: over 4096 bytes, TC=1 over UDP */
+	probe(r, "_http._tcp.big.ns1.svc.cluster.local", DNS_T_SRV, &p);
+	KT_EQ(p.fp_how, 0);
+	KT_CHECK((p.cp[2] & (DNS_F_TC >> 8)) && p.ancount == 0);
+	KT_CHECK(ask_tcp(r, "_http._tcp.big.ns1.svc.cluster.local", DNS_T_SRV, &an, &ar, &tc) > 4096);
+	KT_CHECK(an == 200 && ar == 201 && !tc); /* 200 A records and the OPT */
+	KT_CHECK(ask_tcp(r, "big.ns1.svc.cluster.local", DNS_T_A, &an, &ar, &tc) > 0);
+	KT_CHECK(an == 200 && !tc);
 	probe(r, "10-244-50-7.big.ns1.svc.cluster.local", DNS_T_A, &p);
 	KT_EQ(p.ancount, 1);
 #ifdef CP_HAVE_SYNC_ZONE
