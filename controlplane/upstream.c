@@ -95,11 +95,18 @@ static size_t sub_query(const struct cp_request *rq, const uint8_t *target, size
 
 static struct up_job *job_new(const struct cp_request *rq, const struct dns_builder *b)
 {
-	struct up_job *j = malloc(sizeof(*j) + rq->len);
+	struct up_job *j;
 
+	/* The spill storage belongs to this answer's engine call and is freed when the
+	 * answer is deferred: a job keeps only what fits the builder itself. */
+	if (dns_builder_spilled(b))
+		return NULL;
+	j = malloc(sizeof(*j) + rq->len);
 	if (j == NULL)
 		return NULL;
 	j->b = *b;
+	j->b.spill = NULL;
+	j->b.spill_cap = 0;
 	j->done = rq->client->done;
 	j->req = rq->client->req;
 	j->tcp = rq->client->tcp != 0;
