@@ -19,7 +19,8 @@
  * (host.example.com.ns-X.svc.cluster.local, .svc.cluster.local, .cluster.local): NXDOMAIN.
  *
  * usage: fp_bench [EAL args] -- [--names N] [--seconds S] [--only a|b|c|d|e|k|s|r] [--cache]
- *                                [--k8s URL|KUBECONFIG] [--table-size N]
+ *                                [--k8s URL|KUBECONFIG] [--table-size N] [--repeat N]
+ * --repeat runs the scenarios N times over the same table (a --k8s table takes minutes).
  *   e.g. build/bench/fp_bench --no-huge -m 1024 -l 0 --no-pci --no-telemetry -- --names 100000
  */
 #include <arpa/inet.h>
@@ -77,6 +78,7 @@ struct bench {
 	uint32_t names;
 	uint32_t table_size;     /**< 0: derived from --names */
 	double seconds;
+	unsigned repeat;         /**< rounds of all scenarios over the same table */
 	char only;               /**< run one scenario (for profiling), 0 = all */
 	bool cache;              /**< --cache: scenario (e) and its entries */
 	const char *k8s;         /**< --k8s: API server URL or kubeconfig */
@@ -411,12 +413,14 @@ static int parse_args(struct bench *b, int argc, char **argv)
 		{ "cache", no_argument, NULL, 'c' },
 		{ "k8s", required_argument, NULL, 'k' },
 		{ "table-size", required_argument, NULL, 't' },
+		{ "repeat", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	b->names = 100000;
 	b->seconds = 2.0;
+	b->repeat = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'n')
 			b->names = (uint32_t)strtoul(optarg, NULL, 0);
@@ -430,12 +434,15 @@ static int parse_args(struct bench *b, int argc, char **argv)
 			b->k8s = optarg;
 		else if (c == 't')
 			b->table_size = (uint32_t)strtoul(optarg, NULL, 0);
+		else if (c == 'r')
+			b->repeat = (unsigned)strtoul(optarg, NULL, 0);
 		else
 			return -EINVAL;
 	}
 	if (b->names < FP_BURST || b->names > 4000000 || b->seconds <= 0 || b->seconds > 60 ||
-	    b->table_size > (1u << 26)) {
-		fprintf(stderr, "--names 32..4000000, --seconds (0, 60], --table-size <= 2^26\n");
+	    b->table_size > (1u << 26) || b->repeat < 1 || b->repeat > 100) {
+		fprintf(stderr, "--names 32..4000000, --seconds (0, 60], --table-size <= 2^26, "
+			"--repeat 1..100\n");
 		return -EINVAL;
 	}
 	return pick_scenarios(b);
@@ -601,10 +608,12 @@ int main(int argc, char **argv)
 	printf("fast path burst benchmark: %u names (%d table entries, capacity %u), burst %d, "
 	       "1 lcore, TSC %" PRIu64 " MHz\n", b.names, rte_hash_count(b.shm.hash),
 	       b.cfg.table_size, FP_BURST, rte_get_tsc_hz() / 1000000);
-	for (int sc = 0; sc < SC_MAX; sc++)
-		if (b.run[sc])
-			run_scenario(&b, (enum scenario)sc, &ns[sc]);
-	if (b.only == 0) {
+	for (unsigned r = 0; r < b.repeat; r++) {
+		for (int sc = 0; sc < SC_MAX; sc++)
+			if (b.run[sc])
+				run_scenario(&b, (enum scenario)sc, &ns[sc]);
+		if (b.only != 0)
+			continue;
 		printf("  cpu time minus the refill baseline (frame copy standing in for NIC DMA):\n");
 		for (int sc = 0; sc < SC_BASELINE; sc++)
 			if (b.run[sc])
