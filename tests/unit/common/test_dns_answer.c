@@ -706,6 +706,5 @@ int main(void)
 	test_write_rcode();
 	test_answer_flags_and_misuse();
 	test_rcode_long_name();
-	printf("test_dns_answer: %d checks, %d failures\n", t_checks, t_failures);
-	return t_failures != 0;
+	return check_summary("test_dns_answer");
 }

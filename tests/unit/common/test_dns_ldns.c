@@ -162,6 +162,5 @@ int main(void)
 	test_answer_via_ldns();
 	test_badvers_via_ldns();
 	test_tc_via_ldns();
-	printf("test_dns_ldns: %d checks, %d failures\n", t_checks, t_failures);
-	return t_failures != 0;
+	return check_summary("test_dns_ldns");
 }

@@ -348,6 +348,5 @@ int main(void)
 	test_name_to_str_worst();
 	test_name_unpack();
 	test_mnemonics();
-	printf("test_dns_name: %d checks, %d failures\n", t_checks, t_failures);
-	return t_failures != 0;
+	return check_summary("test_dns_name");
 }

@@ -516,6 +516,5 @@ int main(void)
 	test_class_and_records();
 	test_additional_loop();
 	test_reparse_resets();
-	printf("test_dns_parse: %d checks, %d failures\n", t_checks, t_failures);
-	return t_failures != 0;
+	return check_summary("test_dns_parse");
 }

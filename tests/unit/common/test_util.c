@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "test_util.h"
 
-int t_failures;
-int t_checks;
-
 /* @return 0 when the whole message decodes exactly (no trailing bytes), else -1. */
 int t_decode(const uint8_t *msg, size_t len, struct resp_view *v)
 {

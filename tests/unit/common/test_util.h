@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * dpdns - tiny assertion helpers and DNS message helpers for the common/ unit tests.
+ * dpdns - DNS message helpers for the common/ unit tests (the checks: check.h).
  */
 #pragma once
 
@@ -8,42 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dns.h"
-
-extern int t_failures;
-extern int t_checks;
-
-#define CHECK(cond) \
-	do { \
-		t_checks++; \
-		if (!(cond)) { \
-			t_failures++; \
-			fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, \
-				__func__, #cond); \
-		} \
-	} while (0)
-
-#define CHECK_EQ(a, b) \
-	do { \
-		long long a_ = (long long)(a), b_ = (long long)(b); \
-		t_checks++; \
-		if (a_ != b_) { \
-			t_failures++; \
-			fprintf(stderr, "%s:%d: %s: %s == %lld, expected %s == %lld\n", \
-				__FILE__, __LINE__, __func__, #a, a_, #b, b_); \
-		} \
-	} while (0)
-
-#define CHECK_STR(a, b) \
-	do { \
-		const char *a_ = (a), *b_ = (b); \
-		t_checks++; \
-		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) { \
-			t_failures++; \
-			fprintf(stderr, "%s:%d: %s: %s == \"%s\", expected \"%s\"\n", __FILE__, \
-				__LINE__, __func__, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
-		} \
-	} while (0)
 
 /* Message writer used to craft queries (no lower-casing, no validation). */
 struct msgw {
