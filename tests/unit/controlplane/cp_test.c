@@ -11,14 +11,10 @@
 
 #include "cp_test.h"
 
-int t_failures;
-int t_checks;
-
 int t_done(const char *name)
 {
 	t_cleanup();
-	printf("%s: %d checks, %d failed\n", name, t_checks, t_failures);
-	return t_failures == 0 ? 0 : 1;
+	return check_summary(name);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * dpdns - helpers for the control-plane engine tests: checks, temporary files, queries
+ * dpdns - helpers for the control-plane engine tests: temporary files, queries
  * and decoded responses, an in-memory sink and a model of the fast path's lookups.
  */
 #pragma once
@@ -10,58 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "dns.h"
 #include "dp_shm.h"
 #include "engine.h"
 
-extern int t_failures;
-extern int t_checks;
-
-#define CHECK(cond) \
-	do { \
-		t_checks++; \
-		if (!(cond)) { \
-			t_failures++; \
-			fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, \
-				__func__, #cond); \
-		} \
-	} while (0)
-
-#define CHECK_EQ(a, b) \
-	do { \
-		long long a_ = (long long)(a), b_ = (long long)(b); \
-		t_checks++; \
-		if (a_ != b_) { \
-			t_failures++; \
-			fprintf(stderr, "%s:%d: %s: %s == %lld, expected %lld\n", __FILE__, \
-				__LINE__, __func__, #a, a_, b_); \
-		} \
-	} while (0)
-
-#define CHECK_STR(a, b) \
-	do { \
-		const char *a_ = (a), *b_ = (b); \
-		t_checks++; \
-		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) { \
-			t_failures++; \
-			fprintf(stderr, "%s:%d: %s: %s == \"%s\", expected \"%s\"\n", __FILE__, \
-				__LINE__, __func__, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
-		} \
-	} while (0)
-
-/** CHECK that @p hay contains @p needle. */
-#define CHECK_HAS(hay, needle) \
-	do { \
-		const char *h_ = (hay), *n_ = (needle); \
-		t_checks++; \
-		if (h_ == NULL || strstr(h_, n_) == NULL) { \
-			t_failures++; \
-			fprintf(stderr, "%s:%d: %s: \"%s\" does not contain \"%s\"\n", __FILE__, \
-				__LINE__, __func__, h_ ? h_ : "(null)", n_); \
-		} \
-	} while (0)
-
-/** Print the totals; @return the process exit status. */
+/** Remove the temporary directories, then check_summary(). @return the exit status */
 int t_done(const char *name);
 
 /* ------------------------------------------------------------------------- */

@@ -529,14 +529,14 @@ static void rnd_corefile(char *out, size_t cap, unsigned *seed)
 static void test_random_configs(void)
 {
 	unsigned seed = getenv("CP_SEED") ? (unsigned)atoi(getenv("CP_SEED")) : 20261126, total = 0;
-	int failures = t_failures;
+	int failures = check_failures;
 
-	for (unsigned i = 0; i < (getenv("CP_ITER") ? (unsigned)atoi(getenv("CP_ITER")) : 150) && t_failures == failures; i++) {
+	for (unsigned i = 0; i < (getenv("CP_ITER") ? (unsigned)atoi(getenv("CP_ITER")) : 150) && check_failures == failures; i++) {
 		char corefile[4096];
 
 		rnd_corefile(corefile, sizeof(corefile), &seed);
 		total += check_corefile(corefile, HOSTS, 0);
-		if (t_failures != failures)
+		if (check_failures != failures)
 			fprintf(stderr, "  with random Corefile #%u:\n%s", i, corefile);
 		t_cleanup();
 	}
