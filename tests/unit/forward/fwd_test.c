@@ -17,15 +17,6 @@
 
 #include "fwd_test.h"
 
-int ft_failures;
-int ft_checks;
-
-int ft_summary(const char *name)
-{
-	printf("%s: %d checks, %d failures\n", name, ft_checks, ft_failures);
-	return ft_failures == 0 ? 0 : 1;
-}
-
 /* ------------------------------------------------------------------------- */
 /* Writer                                                                      */
 

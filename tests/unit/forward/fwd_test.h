@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * dpdns - helpers of the forward/cache unit tests: assertions, a DNS message writer and
+ * dpdns - helpers of the forward/cache unit tests (checks: check.h): a DNS message writer and
  * reader, a real upstream (Debian's nsd started in a temporary directory), fake upstreams
  * (forked UDP responders), and an engine driver with an in-memory table sink.
  */
@@ -11,34 +11,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "check.h"
 #include "dns.h"
-
-extern int ft_failures;
-extern int ft_checks;
-
-#define CHECK(cond) \
-	do { \
-		ft_checks++; \
-		if (!(cond)) { \
-			ft_failures++; \
-			fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, \
-				__func__, #cond); \
-		} \
-	} while (0)
-
-#define CHECK_EQ(a, b) \
-	do { \
-		long long a_ = (long long)(a), b_ = (long long)(b); \
-		ft_checks++; \
-		if (a_ != b_) { \
-			ft_failures++; \
-			fprintf(stderr, "%s:%d: %s: %s == %lld, expected %s == %lld\n", \
-				__FILE__, __LINE__, __func__, #a, a_, #b, b_); \
-		} \
-	} while (0)
-
-/** Print the summary; @return the process exit status (0 or 1). */
-int ft_summary(const char *name);
 
 /* ------------------------------------------------------------------------- */
 /* Message writer (no validation, names as given: case kept)                  */

@@ -399,5 +399,5 @@ int main(void)
 	test_verify_cancel();
 	test_config();
 	ft_nsd_stop(&nsd);
-	return ft_summary("test_cache");
+	return check_summary("test_cache");
 }

@@ -573,5 +573,5 @@ int main(void)
 	test_tls();
 	test_dead_upstream();
 	ft_nsd_stop(&nsd);
-	return ft_summary("test_forward");
+	return check_summary("test_forward");
 }

@@ -359,5 +359,5 @@ int main(void)
 	test_relay_truncate();
 	test_from_answer();
 	test_names();
-	return ft_summary("test_fwd_msg");
+	return check_summary("test_fwd_msg");
 }
