@@ -20,9 +20,6 @@
 
 #include "ft_lib.h"
 
-int ft_failures;
-int ft_checks;
-
 const uint8_t ft_server_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x53 };
 const uint8_t ft_client_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
@@ -447,11 +444,11 @@ struct rte_mbuf *ft_run1(struct ft_env *e, struct rte_mbuf *m)
 	struct rte_mbuf *tx[FP_TX_MAX];
 	uint16_t n;
 
-	FT_CHECK(m != NULL, "frame built");
+	CHECK_MSG(m != NULL, "frame built");
 	if (m == NULL)
 		return NULL;
 	n = fp_worker_process_burst(e->w, &m, 1, tx);
-	FT_CHECK(n <= 1, "at most one reply, got %u", n);
+	CHECK_MSG(n <= 1, "at most one reply, got %u", n);
 	return n == 1 ? tx[0] : NULL;
 }
 
@@ -462,14 +459,14 @@ const uint8_t *ft_answered(struct ft_env *e, const struct ft_frame *f, struct rt
 	const char *err;
 
 	*out = ft_run1(e, m);
-	FT_CHECK(*out != NULL, "query answered");
+	CHECK_MSG(*out != NULL, "query answered");
 	if (*out == NULL)
 		return NULL;
 	err = ft_check_reply(*out, f, &dns, dlen);
-	FT_CHECK(err == NULL, "%s", err);
+	CHECK_MSG(err == NULL, "%s", err);
 	if (err != NULL)
 		return NULL;
-	FT_EQ(ft_rd16(dns), 0xbeef);
+	CHECK_EQ(ft_rd16(dns), 0xbeef);
 	return dns;
 }
 
@@ -479,9 +476,9 @@ void ft_expect_drop(struct ft_env *e, const char *what, struct rte_mbuf *m, enum
 
 	FT_SNAP(e);
 	r = ft_run1(e, m);
-	FT_CHECK(r == NULL, "%s: no reply", what);
+	CHECK_MSG(r == NULL, "%s: no reply", what);
 	rte_pktmbuf_free(r);
-	FT_CHECK(FT_DELTA(e, drop[why]) == 1, "%s: drop reason %d counted", what, why);
+	CHECK_MSG(FT_DELTA(e, drop[why]) == 1, "%s: drop reason %d counted", what, why);
 }
 
 void ft_expect_exception(struct ft_env *e, const char *what, struct rte_mbuf *m)
@@ -491,11 +488,11 @@ void ft_expect_exception(struct ft_env *e, const char *what, struct rte_mbuf *m)
 
 	FT_SNAP(e);
 	r = ft_run1(e, m);
-	FT_CHECK(r == NULL, "%s: no reply", what);
+	CHECK_MSG(r == NULL, "%s: no reply", what);
 	rte_pktmbuf_free(r);
-	FT_CHECK(FT_DELTA(e, exception_tx) == 1, "%s: sent to the exception port", what);
-	FT_CHECK(rte_ring_sc_dequeue(e->shm.exc_tx, &obj) == 0 && obj == m,
-		 "%s: frame on the exception ring", what);
+	CHECK_MSG(FT_DELTA(e, exception_tx) == 1, "%s: sent to the exception port", what);
+	CHECK_MSG(rte_ring_sc_dequeue(e->shm.exc_tx, &obj) == 0 && obj == m,
+		  "%s: frame on the exception ring", what);
 	rte_pktmbuf_free(obj);
 }
 
@@ -512,15 +509,15 @@ void ft_expect_miss(struct ft_env *e, const char *what, struct rte_mbuf *m,
 
 	FT_SNAP(e);
 	r = ft_run1(e, m);
-	FT_CHECK(r == NULL, "%s: no reply", what);
+	CHECK_MSG(r == NULL, "%s: no reply", what);
 	rte_pktmbuf_free(r);
-	FT_CHECK(FT_DELTA(e, missed) == 1, "%s: counted as missed", what);
+	CHECK_MSG(FT_DELTA(e, missed) == 1, "%s: counted as missed", what);
 	if (!ft_take_miss(e, &el)) {
-		FT_CHECK(false, "%s: nothing on the miss ring", what);
+		CHECK_MSG(false, "%s: nothing on the miss ring", what);
 		return;
 	}
-	FT_CHECK(el.mbuf == m && el.reason == why && el.worker == 0,
-		 "%s: element (reason %u, want %u)", what, el.reason, why);
-	FT_CHECK(el.max_len == max_len, "%s: max_len %u, want %u", what, el.max_len, max_len);
+	CHECK_MSG(el.mbuf == m && el.reason == why && el.worker == 0,
+		  "%s: element (reason %u, want %u)", what, el.reason, why);
+	CHECK_MSG(el.max_len == max_len, "%s: max_len %u, want %u", what, el.max_len, max_len);
 	rte_pktmbuf_free(el.mbuf);
 }

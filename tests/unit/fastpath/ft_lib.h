@@ -7,25 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check.h"
 #include "fp.h"
-
-extern int ft_failures;
-extern int ft_checks;
-
-#define FT_CHECK(cond, ...)                                                        \
-	do {                                                                       \
-		ft_checks++;                                                       \
-		if (!(cond)) {                                                     \
-			ft_failures++;                                             \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__,     \
-				__LINE__, #cond);                                  \
-			fprintf(stderr, __VA_ARGS__);                              \
-			fputc('\n', stderr);                                       \
-		}                                                                  \
-	} while (0)
-
-#define FT_EQ(a, b) FT_CHECK((long long)(a) == (long long)(b), "%lld != %lld", \
-			     (long long)(a), (long long)(b))
 
 /** Test fixture: the shared objects of a one-worker fast path, no port. */
 struct ft_env {

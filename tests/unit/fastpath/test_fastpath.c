@@ -33,7 +33,7 @@ static void add_addr(const char *name, const char *ip, uint32_t ttl)
 	dns_builder_init(&b, &k, DNS_F_AA);
 	inet_pton(AF_INET, ip, a);
 	dns_builder_add_addr(&b, DNS_SEC_ANSWER, DNS_OWNER_QNAME, ttl, a, AF_INET);
-	FT_CHECK(ft_table_add(&env, name, DNS_T_A, &b) != NULL, "add %s", name);
+	CHECK_MSG(ft_table_add(&env, name, DNS_T_A, &b) != NULL, "add %s", name);
 }
 
 static void add_exists(const char *name)
@@ -43,7 +43,7 @@ static void add_exists(const char *name)
 
 	dns_key_from_str(&k, name, DNS_KEY_T_EXISTS);
 	dns_builder_init(&b, &k, DNS_F_AA);
-	FT_CHECK(ft_table_add(&env, name, DNS_KEY_T_EXISTS, &b) != NULL, "exists %s", name);
+	CHECK_MSG(ft_table_add(&env, name, DNS_KEY_T_EXISTS, &b) != NULL, "exists %s", name);
 }
 
 static void add_big(void)
@@ -58,7 +58,7 @@ static void add_big(void)
 	dns_builder_init(&b, &k, DNS_F_AA);
 	for (int i = 0; i < 10; i++)
 		dns_builder_add_txt(&b, DNS_SEC_ANSWER, DNS_OWNER_QNAME, 60, text);
-	FT_CHECK(ft_table_add(&env, "big.example.com", DNS_T_TXT, &b) != NULL, "big");
+	CHECK_MSG(ft_table_add(&env, "big.example.com", DNS_T_TXT, &b) != NULL, "big");
 }
 
 static void add_cache(const char *name, uint32_t stored, uint32_t expire)
@@ -72,7 +72,7 @@ static void add_cache(const char *name, uint32_t stored, uint32_t expire)
 	dns_builder_init(&b, &k, 0);
 	dns_builder_add_addr(&b, DNS_SEC_ANSWER, DNS_OWNER_QNAME, 300, ip, AF_INET);
 	a = ft_table_add(&env, name, DNS_T_A, &b);
-	FT_CHECK(a != NULL, "cache %s", name);
+	CHECK_MSG(a != NULL, "cache %s", name);
 	if (a != NULL) {
 		a->stored = stored;
 		a->expire = expire;
@@ -100,7 +100,7 @@ static void add_zones(void)
 	dns_builder_init(&b, &k, DNS_F_AA | DNS_RCODE_NXDOMAIN);
 	dns_builder_add_soa(&b, DNS_SEC_AUTHORITY, "cluster.local", 30, "ns.dns.cluster.local",
 			    "hostmaster.cluster.local", 1, 7200, 1800, 86400, 30);
-	FT_CHECK(dns_builder_finish(&b, nx, sizeof(*nx) + DNS_BUILD_MAX) > 0, "nx value");
+	CHECK_MSG(dns_builder_finish(&b, nx, sizeof(*nx) + DNS_BUILD_MAX) > 0, "nx value");
 	/* Longest first: the forwarded sub-zone must win over its parent's negative answer. */
 	set_zone(&zs->zones[0], "fwd.cluster.local", 0, NULL);
 	set_zone(&zs->zones[1], "cluster.local", DP_ZONE_ANSWER_MISS, nx);
@@ -136,14 +136,9 @@ int main(int argc, char **argv)
 	avail = rte_mempool_avail_count(env.shm.pool);
 	ft_cases_dns(&env);
 	ft_cases_l2l3(&env);
-	FT_CHECK(rte_mempool_avail_count(env.shm.pool) == avail, "mbufs leaked: %u",
-		 avail - rte_mempool_avail_count(env.shm.pool));
+	CHECK_MSG(rte_mempool_avail_count(env.shm.pool) == avail, "mbufs leaked: %u",
+		  avail - rte_mempool_avail_count(env.shm.pool));
 	ft_env_teardown(&env);
 	ft_eal_cleanup();
-	if (ft_failures != 0) {
-		fprintf(stderr, "%d check(s) failed\n", ft_failures);
-		return 1;
-	}
-	printf("fastpath: all %d checks passed\n", ft_checks);
-	return 0;
+	return check_summary("fastpath");
 }

@@ -76,7 +76,7 @@ static void flush(struct replay *r)
 	for (uint16_t i = 0; i < n; i++) {
 		const char *err = ft_check_reply(tx[i], NULL, NULL, NULL);
 
-		FT_CHECK(err == NULL, "reply %lu: %s", r->replies + i, err);
+		CHECK_MSG(err == NULL, "reply %lu: %s", r->replies + i, err);
 		rte_pktmbuf_free(tx[i]);
 	}
 	r->replies += n;
@@ -101,7 +101,7 @@ static void replay_file(struct replay *r, const char *path)
 		struct rte_mbuf *m = ft_udp_frame(r->env.shm.pool, &fr, msg, (uint16_t)len);
 
 		if (m == NULL) {
-			FT_CHECK(false, "no mbuf for %s", path);
+			CHECK_MSG(false, "no mbuf for %s", path);
 			continue;
 		}
 		r->batch[r->n++] = m;
@@ -152,8 +152,8 @@ int main(int argc, char **argv)
 	replay_dir(&r, argv[1], 0);
 	if (r.n != 0)
 		flush(&r);
-	FT_CHECK(r.files > 0, "no input files under %s", argv[1]);
-	FT_EQ(rte_mempool_avail_count(r.env.shm.pool), avail);
+	CHECK_MSG(r.files > 0, "no input files under %s", argv[1]);
+	CHECK_EQ(rte_mempool_avail_count(r.env.shm.pool), avail);
 	printf("fastpath corpus: %lu files, %lu frames: %lu replies, %lu misses, "
 	       "%lu exceptions, %lu dropped\n", r.files, r.frames, r.replies, r.misses,
 	       r.exceptions, r.frames - r.replies - r.misses - r.exceptions);
@@ -162,5 +162,5 @@ int main(int argc, char **argv)
 			printf("  drop reason %u: %" PRIu64 "\n", i, r.env.w->cnt->drop[i]);
 	ft_env_teardown(&r.env);
 	ft_eal_cleanup();
-	return ft_failures != 0 ? 1 : 0;
+	return check_summary("fastpath corpus");
 }

@@ -27,15 +27,15 @@ static void case_hit(struct ft_env *e, const struct ft_frame *f)
 	FT_SNAP(e);
 	dns = ft_answered(e, f, ft_query(e, f, "www.example.com", DNS_T_A, 0), &out, &len);
 	if (dns != NULL) {
-		FT_CHECK(dns[2] == (F_QR | F_AA | 0x01) && dns[3] == 0, "flags %02x%02x",
-			 dns[2], dns[3]);
-		FT_EQ(ft_rd16(dns + 6), 1);
-		FT_CHECK(memcmp(dns + len - 4, addr, 4) == 0, "A rdata");
+		CHECK_MSG(dns[2] == (F_QR | F_AA | 0x01) && dns[3] == 0, "flags %02x%02x",
+			  dns[2], dns[3]);
+		CHECK_EQ(ft_rd16(dns + 6), 1);
+		CHECK_MSG(memcmp(dns + len - 4, addr, 4) == 0, "A rdata");
 	}
-	FT_EQ(FT_DELTA(e, hits), 1);
-	FT_EQ(FT_DELTA(e, answered), 1);
-	FT_EQ(FT_DELTA(e, rcode[0]), 1);
-	FT_EQ(FT_DELTA(e, dns_queries_v6), f->v6 ? 1 : 0);
+	CHECK_EQ(FT_DELTA(e, hits), 1);
+	CHECK_EQ(FT_DELTA(e, answered), 1);
+	CHECK_EQ(FT_DELTA(e, rcode[0]), 1);
+	CHECK_EQ(FT_DELTA(e, dns_queries_v6), f->v6 ? 1 : 0);
 	rte_pktmbuf_free(out);
 }
 
@@ -48,8 +48,8 @@ static void case_case_kept(struct ft_env *e)
 
 	dns = ft_answered(e, &v4, ft_query(e, &v4, "WwW.ExAmPlE.cOm", DNS_T_A, 0), &out, &len);
 	if (dns != NULL) {
-		FT_CHECK(memcmp(dns + 12, name, sizeof(name)) == 0, "question case kept");
-		FT_EQ(ft_rd16(dns + 6), 1);
+		CHECK_MSG(memcmp(dns + 12, name, sizeof(name)) == 0, "question case kept");
+		CHECK_EQ(ft_rd16(dns + 6), 1);
 	}
 	rte_pktmbuf_free(out);
 }
@@ -64,11 +64,11 @@ static void case_nodata(struct ft_env *e)
 	dns = ft_answered(e, &v6, ft_query(e, &v6, "www.example.com", DNS_T_AAAA, 1232), &out,
 			  &len);
 	if (dns != NULL) {
-		FT_CHECK((dns[2] & F_AA) && (dns[3] & 0x0f) == 0, "NOERROR AA");
-		FT_EQ(ft_rd16(dns + 6), 0);
-		FT_EQ(ft_rd16(dns + 10), 1); /* OPT echoed */
+		CHECK_MSG((dns[2] & F_AA) && (dns[3] & 0x0f) == 0, "NOERROR AA");
+		CHECK_EQ(ft_rd16(dns + 6), 0);
+		CHECK_EQ(ft_rd16(dns + 10), 1); /* OPT echoed */
 	}
-	FT_EQ(FT_DELTA(e, nodata), 1);
+	CHECK_EQ(FT_DELTA(e, nodata), 1);
 	rte_pktmbuf_free(out);
 }
 
@@ -82,12 +82,12 @@ static void case_zone(struct ft_env *e)
 	dns = ft_answered(e, &v4, ft_query(e, &v4, "nope.default.svc.cluster.local", DNS_T_A, 0),
 			  &out, &len);
 	if (dns != NULL) {
-		FT_EQ(dns[3] & 0x0f, DNS_RCODE_NXDOMAIN);
-		FT_EQ(ft_rd16(dns + 6), 0);
-		FT_EQ(ft_rd16(dns + 8), 1); /* SOA */
+		CHECK_EQ(dns[3] & 0x0f, DNS_RCODE_NXDOMAIN);
+		CHECK_EQ(ft_rd16(dns + 6), 0);
+		CHECK_EQ(ft_rd16(dns + 8), 1); /* SOA */
 	}
-	FT_EQ(FT_DELTA(e, zone_neg), 1);
-	FT_EQ(FT_DELTA(e, rcode[DNS_RCODE_NXDOMAIN]), 1);
+	CHECK_EQ(FT_DELTA(e, zone_neg), 1);
+	CHECK_EQ(FT_DELTA(e, rcode[DNS_RCODE_NXDOMAIN]), 1);
 	rte_pktmbuf_free(out);
 	/* The longest enclosing zone decides; suffixes must start at a label. */
 	ft_expect_miss(e, "sub-zone without policy",
@@ -145,8 +145,8 @@ static void case_cache(struct ft_env *e)
 	dns = ft_answered(e, &v4, ft_query(e, &v4, "cache.example.com", DNS_T_A, 0), &out, &len);
 	/* TTL sits before RDLENGTH(2) + A(4): aged by now - stored = 10 s */
 	if (dns != NULL)
-		FT_EQ(ft_rd16(dns + len - 8), 290);
-	FT_EQ(FT_DELTA(e, cache_hits), 1);
+		CHECK_EQ(ft_rd16(dns + len - 8), 290);
+	CHECK_EQ(FT_DELTA(e, cache_hits), 1);
 	rte_pktmbuf_free(out);
 	case_cache_dnssec(e);
 }
@@ -160,17 +160,17 @@ static void case_truncation(struct ft_env *e)
 	FT_SNAP(e);
 	dns = ft_answered(e, &v4, ft_query(e, &v4, "big.example.com", DNS_T_TXT, 0), &out, &len);
 	if (dns != NULL) {
-		FT_CHECK(dns[2] & F_TC, "TC set over 512 without EDNS");
-		FT_EQ(ft_rd16(dns + 6), 0);
-		FT_CHECK(len <= 512, "length %u", len);
+		CHECK_MSG(dns[2] & F_TC, "TC set over 512 without EDNS");
+		CHECK_EQ(ft_rd16(dns + 6), 0);
+		CHECK_MSG(len <= 512, "length %u", len);
 	}
-	FT_EQ(FT_DELTA(e, truncated), 1);
+	CHECK_EQ(FT_DELTA(e, truncated), 1);
 	rte_pktmbuf_free(out);
 	dns = ft_answered(e, &v4, ft_query(e, &v4, "big.example.com", DNS_T_TXT, 1232), &out,
 			  &len);
 	if (dns != NULL) {
-		FT_CHECK(!(dns[2] & F_TC), "no TC with EDNS 1232");
-		FT_EQ(ft_rd16(dns + 6), 10);
+		CHECK_MSG(!(dns[2] & F_TC), "no TC with EDNS 1232");
+		CHECK_EQ(ft_rd16(dns + 6), 10);
 	}
 	rte_pktmbuf_free(out);
 }
@@ -192,28 +192,28 @@ static void case_rcodes(struct ft_env *e)
 	qlen = ft_dns_query(q, 0xbeef, DNS_F_RD, "www.example.com", DNS_T_A, 1232, 1);
 	dns = rcode_reply(e, q, qlen, &out, &len);
 	if (dns != NULL) /* BADVERS = 16: header 0, OPT extended rcode 1 */
-		FT_CHECK((dns[3] & 0x0f) == 0 && len >= 23 && dns[len - 11 + 5] == 1,
-			 "BADVERS in OPT");
-	FT_EQ(FT_DELTA(e, rcode[DNS_RCODE_BADVERS]), 1);
+		CHECK_MSG((dns[3] & 0x0f) == 0 && len >= 23 && dns[len - 11 + 5] == 1,
+			  "BADVERS in OPT");
+	CHECK_EQ(FT_DELTA(e, rcode[DNS_RCODE_BADVERS]), 1);
 	rte_pktmbuf_free(out);
 
 	qlen = ft_dns_query(q, 0xbeef, DNS_F_RD | (2 << 11), "www.example.com", DNS_T_A, 0, 0);
 	dns = rcode_reply(e, q, qlen, &out, &len);
 	if (dns != NULL)
-		FT_EQ(dns[3] & 0x0f, DNS_RCODE_NOTIMP);
+		CHECK_EQ(dns[3] & 0x0f, DNS_RCODE_NOTIMP);
 	rte_pktmbuf_free(out);
 
 	qlen = ft_dns_query(q, 0xbeef, DNS_F_RD, "www.example.com", DNS_T_A, 0, 0);
 	q[qlen - 1] = DNS_C_CH;
 	dns = rcode_reply(e, q, qlen, &out, &len);
 	if (dns != NULL)
-		FT_EQ(dns[3] & 0x0f, DNS_RCODE_REFUSED);
+		CHECK_EQ(dns[3] & 0x0f, DNS_RCODE_REFUSED);
 	rte_pktmbuf_free(out);
 
 	q[5] = 0; /* QDCOUNT 0 */
 	dns = rcode_reply(e, q, DNS_HDR_LEN, &out, &len);
 	if (dns != NULL)
-		FT_EQ(dns[3] & 0x0f, DNS_RCODE_FORMERR);
+		CHECK_EQ(dns[3] & 0x0f, DNS_RCODE_FORMERR);
 	rte_pktmbuf_free(out);
 
 	qlen = ft_dns_query(q, 0xbeef, DNS_F_QR, "www.example.com", DNS_T_A, 0, 0);
@@ -230,9 +230,9 @@ static void case_reply_ring(struct ft_env *e, const struct ft_frame *f)
 	const char *err;
 	uint16_t n;
 
-	FT_CHECK(ft_run1(e, ft_query(e, f, "nope.example.com", DNS_T_A, 0)) == NULL, "miss");
+	CHECK_MSG(ft_run1(e, ft_query(e, f, "nope.example.com", DNS_T_A, 0)) == NULL, "miss");
 	if (!ft_take_miss(e, &el)) {
-		FT_CHECK(false, "miss element");
+		CHECK_MSG(false, "miss element");
 		return;
 	}
 	msg = rte_pktmbuf_mtod_offset((struct rte_mbuf *)el.mbuf, uint8_t *, el.dns_off);
@@ -241,16 +241,16 @@ static void case_reply_ring(struct ft_env *e, const struct ft_frame *f)
 	memset(msg + el.dns_len, 0, 4);
 	el.dns_len += 4;
 	FT_SNAP(e);
-	FT_CHECK(rte_ring_sp_enqueue_elem(e->shm.reply[0], &el, sizeof(el)) == 0, "enqueue");
+	CHECK_MSG(rte_ring_sp_enqueue_elem(e->shm.reply[0], &el, sizeof(el)) == 0, "enqueue");
 	n = fp_worker_drain_replies(e->w, tx, FP_BURST);
-	FT_EQ(n, 1);
+	CHECK_EQ(n, 1);
 	if (n == 1) {
 		err = ft_check_reply(tx[0], f, NULL, NULL);
-		FT_CHECK(err == NULL, "reply: %s", err);
+		CHECK_MSG(err == NULL, "reply: %s", err);
 		rte_pktmbuf_free(tx[0]);
 	}
-	FT_EQ(FT_DELTA(e, replies), 1);
-	FT_EQ(FT_DELTA(e, rcode[DNS_RCODE_NXDOMAIN]), 1);
+	CHECK_EQ(FT_DELTA(e, replies), 1);
+	CHECK_EQ(FT_DELTA(e, rcode[DNS_RCODE_NXDOMAIN]), 1);
 }
 
 static void bad_reply(struct ft_env *e, const char *what, uint16_t dns_len, bool null_mbuf,
@@ -259,7 +259,7 @@ static void bad_reply(struct ft_env *e, const char *what, uint16_t dns_len, bool
 	struct rte_mbuf *tx[FP_TX_MAX];
 	struct dp_miss el;
 
-	FT_CHECK(ft_run1(e, ft_query(e, &v4, "nope.example.com", DNS_T_A, 0)) == NULL, "miss");
+	CHECK_MSG(ft_run1(e, ft_query(e, &v4, "nope.example.com", DNS_T_A, 0)) == NULL, "miss");
 	if (!ft_take_miss(e, &el))
 		return;
 	if (null_mbuf) {
@@ -269,8 +269,8 @@ static void bad_reply(struct ft_env *e, const char *what, uint16_t dns_len, bool
 	el.dns_len = dns_len;
 	FT_SNAP(e);
 	rte_ring_sp_enqueue_elem(e->shm.reply[0], &el, sizeof(el));
-	FT_EQ(fp_worker_drain_replies(e->w, tx, FP_BURST), 0);
-	FT_CHECK(FT_DELTA(e, drop[reason]) == 1, "%s counted", what);
+	CHECK_EQ(fp_worker_drain_replies(e->w, tx, FP_BURST), 0);
+	CHECK_MSG(FT_DELTA(e, drop[reason]) == 1, "%s counted", what);
 }
 
 static void case_miss_full(struct ft_env *e)
@@ -287,7 +287,7 @@ static void case_miss_full(struct ft_env *e)
 		fp_worker_process_burst(e->w, b, n, tx);
 		left -= n;
 	}
-	FT_EQ(rte_ring_count(e->shm.miss), cap);
+	CHECK_EQ(rte_ring_count(e->shm.miss), cap);
 	ft_expect_drop(e, "miss ring full", ft_query(e, &v4, "nope.example.com", DNS_T_A, 0),
 		       DP_DROP_MISS_FULL);
 	while (ft_take_miss(e, &el))
@@ -301,7 +301,7 @@ static void case_no_control_plane(struct ft_env *e)
 	__atomic_store_n(&e->shm.state->cp_pid, 0, __ATOMIC_RELAXED);
 	ft_expect_drop(e, "miss without a control plane",
 		       ft_query(e, &v4, "nope.example.com", DNS_T_A, 0), DP_DROP_MISS_FULL);
-	FT_EQ(rte_ring_count(e->shm.miss), 0);
+	CHECK_EQ(rte_ring_count(e->shm.miss), 0);
 	__atomic_store_n(&e->shm.state->cp_pid, pid, __ATOMIC_RELAXED);
 }
 
@@ -314,8 +314,8 @@ static void case_dns_ports(struct ft_env *e)
 	ft_expect_exception(e, "port 5353 not answered",
 			    ft_query(e, &f, "www.example.com", DNS_T_A, 0));
 	__atomic_store_n(&e->shm.state->dns_ports[1], 5353, __ATOMIC_RELAXED);
-	FT_CHECK(ft_answered(e, &f, ft_query(e, &f, "www.example.com", DNS_T_A, 0), &out, &len)
-		 != NULL, "port 5353 answered once configured");
+	CHECK_MSG(ft_answered(e, &f, ft_query(e, &f, "www.example.com", DNS_T_A, 0), &out, &len)
+		  != NULL, "port 5353 answered once configured");
 	rte_pktmbuf_free(out);
 	__atomic_store_n(&e->shm.state->dns_ports[1], 0, __ATOMIC_RELAXED);
 }
@@ -333,18 +333,18 @@ static void case_mixed_burst(struct ft_env *e)
 	b[3] = ft_query(e, &bad, "www.example.com", DNS_T_A, 0);
 	FT_SNAP(e);
 	n = fp_worker_process_burst(e->w, b, 4, tx);
-	FT_EQ(n, 2);
+	CHECK_EQ(n, 2);
 	for (uint16_t i = 0; i < n; i++) {
 		const char *err = ft_check_reply(tx[i], NULL, NULL, NULL);
 
-		FT_CHECK(err == NULL, "burst reply %u: %s", i, err);
+		CHECK_MSG(err == NULL, "burst reply %u: %s", i, err);
 		rte_pktmbuf_free(tx[i]);
 	}
-	FT_EQ(FT_DELTA(e, hits), 1);
-	FT_EQ(FT_DELTA(e, nodata), 1);
-	FT_EQ(FT_DELTA(e, missed), 1);
-	FT_EQ(FT_DELTA(e, drop[DP_DROP_IP_CSUM]), 1);
-	FT_EQ(FT_DELTA(e, rx_pkts), 4);
+	CHECK_EQ(FT_DELTA(e, hits), 1);
+	CHECK_EQ(FT_DELTA(e, nodata), 1);
+	CHECK_EQ(FT_DELTA(e, missed), 1);
+	CHECK_EQ(FT_DELTA(e, drop[DP_DROP_IP_CSUM]), 1);
+	CHECK_EQ(FT_DELTA(e, rx_pkts), 4);
 	if (ft_take_miss(e, &el))
 		rte_pktmbuf_free(el.mbuf);
 }

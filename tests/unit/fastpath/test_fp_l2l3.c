@@ -55,22 +55,22 @@ static void case_arp(struct ft_env *e)
 
 	FT_SNAP(e);
 	r = ft_run1(e, arp_frame(e, RTE_ARP_OP_REQUEST, FT_SERVER4));
-	FT_CHECK(r != NULL, "ARP request answered");
+	CHECK_MSG(r != NULL, "ARP request answered");
 	if (r != NULL) {
 		d = rte_pktmbuf_mtod(r, const uint8_t *);
 		a = (const void *)(d + 14);
-		FT_CHECK(memcmp(d, ft_client_mac, 6) == 0 && memcmp(d + 6, ft_server_mac, 6) == 0,
-			 "ARP reply MACs");
-		FT_EQ(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REPLY);
-		FT_CHECK(memcmp(&a->arp_data.arp_sha, ft_server_mac, 6) == 0 &&
-			 memcmp(&a->arp_data.arp_tha, ft_client_mac, 6) == 0, "ARP hw addresses");
+		CHECK_MSG(memcmp(d, ft_client_mac, 6) == 0 && memcmp(d + 6, ft_server_mac, 6) == 0,
+			  "ARP reply MACs");
+		CHECK_EQ(rte_be_to_cpu_16(a->arp_opcode), RTE_ARP_OP_REPLY);
+		CHECK_MSG(memcmp(&a->arp_data.arp_sha, ft_server_mac, 6) == 0 &&
+			  memcmp(&a->arp_data.arp_tha, ft_client_mac, 6) == 0, "ARP hw addresses");
 		inet_pton(AF_INET, FT_SERVER4, &ip);
-		FT_CHECK(a->arp_data.arp_sip == ip, "ARP sender is our address");
+		CHECK_MSG(a->arp_data.arp_sip == ip, "ARP sender is our address");
 		inet_pton(AF_INET, FT_CLIENT4, &ip);
-		FT_CHECK(a->arp_data.arp_tip == ip, "ARP target is the client");
+		CHECK_MSG(a->arp_data.arp_tip == ip, "ARP target is the client");
 		rte_pktmbuf_free(r);
 	}
-	FT_EQ(FT_DELTA(e, arp), 1);
+	CHECK_EQ(FT_DELTA(e, arp), 1);
 	ft_expect_exception(e, "ARP for another host", arp_frame(e, RTE_ARP_OP_REQUEST,
 								   "198.18.0.99"));
 	ft_expect_exception(e, "ARP reply", arp_frame(e, RTE_ARP_OP_REPLY, FT_SERVER4));
@@ -84,18 +84,18 @@ static void check_echo_reply(struct rte_mbuf *r, bool is_v6, uint16_t l4_len)
 	const uint8_t *d = rte_pktmbuf_mtod(r, const uint8_t *), *ic;
 	uint16_t hl = is_v6 ? 40 : 20;
 
-	FT_CHECK(memcmp(d, ft_client_mac, 6) == 0, "echo reply to the client MAC");
-	FT_EQ(r->data_len, 14 + hl + l4_len);
+	CHECK_MSG(memcmp(d, ft_client_mac, 6) == 0, "echo reply to the client MAC");
+	CHECK_EQ(r->data_len, 14 + hl + l4_len);
 	ic = d + 14 + hl;
 	if (is_v6) {
-		FT_EQ(ic[0], 129);
-		FT_EQ(sum_fold((uint32_t)rte_raw_cksum(ic, l4_len) +
-			       rte_ipv6_phdr_cksum((const void *)(d + 14), 0)), 0xffff);
+		CHECK_EQ(ic[0], 129);
+		CHECK_EQ(sum_fold((uint32_t)rte_raw_cksum(ic, l4_len) +
+				  rte_ipv6_phdr_cksum((const void *)(d + 14), 0)), 0xffff);
 	} else {
-		FT_EQ(d[14], 0x45);
-		FT_EQ(rte_raw_cksum(d + 14, 20), 0xffff);
-		FT_EQ(ic[0], 0);
-		FT_EQ(rte_raw_cksum(ic, l4_len), 0xffff);
+		CHECK_EQ(d[14], 0x45);
+		CHECK_EQ(rte_raw_cksum(d + 14, 20), 0xffff);
+		CHECK_EQ(ic[0], 0);
+		CHECK_EQ(rte_raw_cksum(ic, l4_len), 0xffff);
 	}
 }
 
@@ -109,7 +109,7 @@ static void case_echo(struct ft_env *e)
 	memcpy(ic + 2, &c, 2);
 	FT_SNAP(e);
 	r = ft_run1(e, ft_ip_frame(e->shm.pool, &opts, IPPROTO_ICMP, ic, sizeof(ic)));
-	FT_CHECK(r != NULL, "ICMP echo answered");
+	CHECK_MSG(r != NULL, "ICMP echo answered");
 	if (r != NULL) {
 		check_echo_reply(r, false, sizeof(ic));
 		rte_pktmbuf_free(r);
@@ -124,12 +124,12 @@ static void case_echo(struct ft_env *e)
 		memcpy(d + 56, &c, 2);
 	}
 	r = ft_run1(e, m);
-	FT_CHECK(r != NULL, "ICMPv6 echo answered");
+	CHECK_MSG(r != NULL, "ICMPv6 echo answered");
 	if (r != NULL) {
 		check_echo_reply(r, true, sizeof(ic));
 		rte_pktmbuf_free(r);
 	}
-	FT_EQ(FT_DELTA(e, icmp_echo), 2);
+	CHECK_EQ(FT_DELTA(e, icmp_echo), 2);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -168,22 +168,22 @@ static void check_na(struct rte_mbuf *r)
 	const struct rte_ipv6_hdr *ip6 = (const void *)(d + 14);
 	uint8_t a[16];
 
-	FT_EQ(r->data_len, 14 + 40 + 32);
-	FT_CHECK(memcmp(d, ft_client_mac, 6) == 0 && memcmp(d + 6, ft_server_mac, 6) == 0,
-		 "NA MACs");
+	CHECK_EQ(r->data_len, 14 + 40 + 32);
+	CHECK_MSG(memcmp(d, ft_client_mac, 6) == 0 && memcmp(d + 6, ft_server_mac, 6) == 0,
+		  "NA MACs");
 	inet_pton(AF_INET6, FT_SERVER6, a);
-	FT_CHECK(memcmp(ip6->src_addr, a, 16) == 0, "NA from the target address");
+	CHECK_MSG(memcmp(ip6->src_addr, a, 16) == 0, "NA from the target address");
 	inet_pton(AF_INET6, FT_CLIENT6, a);
-	FT_CHECK(memcmp(ip6->dst_addr, a, 16) == 0, "NA to the soliciting host");
-	FT_EQ(ip6->hop_limits, 255);
-	FT_EQ(rte_be_to_cpu_16(ip6->payload_len), 32);
-	FT_EQ(na[0], 136);
-	FT_EQ(na[4], 0x60); /* solicited, override */
+	CHECK_MSG(memcmp(ip6->dst_addr, a, 16) == 0, "NA to the soliciting host");
+	CHECK_EQ(ip6->hop_limits, 255);
+	CHECK_EQ(rte_be_to_cpu_16(ip6->payload_len), 32);
+	CHECK_EQ(na[0], 136);
+	CHECK_EQ(na[4], 0x60); /* solicited, override */
 	inet_pton(AF_INET6, FT_SERVER6, a);
-	FT_CHECK(memcmp(na + 8, a, 16) == 0, "NA target");
-	FT_CHECK(na[24] == 2 && na[25] == 1 && memcmp(na + 26, ft_server_mac, 6) == 0,
-		 "target link-layer option");
-	FT_EQ(sum_fold((uint32_t)rte_raw_cksum(na, 32) + rte_ipv6_phdr_cksum(ip6, 0)), 0xffff);
+	CHECK_MSG(memcmp(na + 8, a, 16) == 0, "NA target");
+	CHECK_MSG(na[24] == 2 && na[25] == 1 && memcmp(na + 26, ft_server_mac, 6) == 0,
+		  "target link-layer option");
+	CHECK_EQ(sum_fold((uint32_t)rte_raw_cksum(na, 32) + rte_ipv6_phdr_cksum(ip6, 0)), 0xffff);
 }
 
 static void case_ndp(struct ft_env *e)
@@ -193,13 +193,13 @@ static void case_ndp(struct ft_env *e)
 	FT_SNAP(e);
 	for (int mc = 0; mc < 2; mc++) {
 		r = ft_run1(e, ns_frame(e, mc, FT_SERVER6, 255));
-		FT_CHECK(r != NULL, "NS (%s) answered", mc ? "solicited-node" : "unicast");
+		CHECK_MSG(r != NULL, "NS (%s) answered", mc ? "solicited-node" : "unicast");
 		if (r != NULL) {
 			check_na(r);
 			rte_pktmbuf_free(r);
 		}
 	}
-	FT_EQ(FT_DELTA(e, nd), 2);
+	CHECK_EQ(FT_DELTA(e, nd), 2);
 	ft_expect_exception(e, "NS for another target", ns_frame(e, false, "2001:db8::99", 255));
 	ft_expect_exception(e, "NS with hop limit 64", ns_frame(e, false, FT_SERVER6, 64));
 }
@@ -222,28 +222,28 @@ static void case_tx_offload(struct ft_env *e)
 		uint16_t l3_off = shapes[i].vlan ? 18 : 14;
 		uint8_t *d;
 
-		FT_CHECK(r != NULL, "offload shape %zu answered", i);
+		CHECK_MSG(r != NULL, "offload shape %zu answered", i);
 		if (r == NULL)
 			continue;
 		d = rte_pktmbuf_mtod(r, uint8_t *);
-		FT_EQ(r->l2_len, l3_off);
+		CHECK_EQ(r->l2_len, l3_off);
 		if (shapes[i].v6) {
 			const struct rte_udp_hdr *u = (const void *)(d + l3_off + 40);
 
-			FT_EQ(r->l3_len, 40);
-			FT_EQ(r->ol_flags, RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM);
-			FT_EQ(u->dgram_cksum, rte_ipv6_phdr_cksum((const void *)(d + l3_off),
-								  r->ol_flags));
+			CHECK_EQ(r->l3_len, 40);
+			CHECK_EQ(r->ol_flags, RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM);
+			CHECK_EQ(u->dgram_cksum, rte_ipv6_phdr_cksum((const void *)(d + l3_off),
+								     r->ol_flags));
 		} else {
 			const struct rte_ipv4_hdr *ip = (const void *)(d + l3_off);
 			const struct rte_udp_hdr *u = (const void *)(d + l3_off + 20);
 
-			FT_EQ(r->l3_len, 20);
-			FT_EQ(r->ol_flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
-					   RTE_MBUF_F_TX_UDP_CKSUM);
-			FT_EQ(ip->hdr_checksum, 0);
-			FT_EQ(rte_ipv4_hdr_len(ip), 20);
-			FT_EQ(u->dgram_cksum, rte_ipv4_phdr_cksum(ip, r->ol_flags));
+			CHECK_EQ(r->l3_len, 20);
+			CHECK_EQ(r->ol_flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+					      RTE_MBUF_F_TX_UDP_CKSUM);
+			CHECK_EQ(ip->hdr_checksum, 0);
+			CHECK_EQ(rte_ipv4_hdr_len(ip), 20);
+			CHECK_EQ(u->dgram_cksum, rte_ipv4_phdr_cksum(ip, r->ol_flags));
 		}
 		rte_pktmbuf_free(r);
 	}
@@ -270,7 +270,7 @@ static void case_reply_shapes(struct ft_env *e)
 		const uint8_t *dns = ft_answered(e, &shapes[i],
 			ft_query(e, &shapes[i], "www.example.com", DNS_T_A, 0), &out, &len);
 
-		FT_CHECK(dns != NULL, "shape %zu answered", i);
+		CHECK_MSG(dns != NULL, "shape %zu answered", i);
 		rte_pktmbuf_free(out);
 	}
 }
