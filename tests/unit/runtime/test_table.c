@@ -14,18 +14,10 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "check.h"
 #include "dns.h"
 #include "dp_shm.h"
 #include "table.h"
-
-static int failures;
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		failures++; \
-	} \
-} while (0)
 
 struct env {
 	struct rte_hash *h;
@@ -255,7 +247,5 @@ int main(int argc, char **argv)
 	rte_eal_cleanup();
 	if (dir[0] != '\0')
 		rmdir(dir);
-	if (failures == 0)
-		printf("test_cp_table: all checks passed\n");
-	return failures == 0 ? 0 : 1;
+	return check_summary("test_cp_table");
 }
