@@ -19,18 +19,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "check.h"
 #include "dns.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define INVARIANT(c) \
-	do { \
-		if (!(c)) { \
-			fprintf(stderr, "fuzz_dns_name: invariant failed at line %d: %s\n", \
-				__LINE__, #c); \
-			abort(); \
-		} \
-	} while (0)
 
 #define TEXT_MAX 1100
 #define CANARY 0x77
@@ -39,15 +31,15 @@ static void check_wire_name(const uint8_t *w, int len)
 {
 	int p = 0;
 
-	INVARIANT(len >= 1 && len <= DNS_MAX_NAME);
+	CHECK_OR_ABORT(len >= 1 && len <= DNS_MAX_NAME);
 	while (w[p] != 0) {
-		INVARIANT(w[p] <= DNS_MAX_LABEL);
+		CHECK_OR_ABORT(w[p] <= DNS_MAX_LABEL);
 		p += w[p] + 1;
-		INVARIANT(p < len);
+		CHECK_OR_ABORT(p < len);
 	}
-	INVARIANT(p == len - 1);
+	CHECK_OR_ABORT(p == len - 1);
 	for (int i = 0; i < len; i++)
-		INVARIANT(!(w[i] >= 'A' && w[i] <= 'Z'));
+		CHECK_OR_ABORT(!(w[i] >= 'A' && w[i] <= 'Z'));
 }
 
 static void check_text(const char *text)
@@ -60,31 +52,31 @@ static void check_text(const char *text)
 	n1 = dns_name_from_str(w1, sizeof(w1), text);
 	r = dns_key_from_str(&k, text, 1);
 	if (n1 < 0) {
-		INVARIANT(n1 == -EINVAL || n1 == -ENAMETOOLONG);
-		INVARIANT(r == n1);
+		CHECK_OR_ABORT(n1 == -EINVAL || n1 == -ENAMETOOLONG);
+		CHECK_OR_ABORT(r == n1);
 	} else {
 		check_wire_name(w1, n1);
-		INVARIANT(dns_name_to_str(w1, (size_t)n1, 0, back, sizeof(back)) == n1);
+		CHECK_OR_ABORT(dns_name_to_str(w1, (size_t)n1, 0, back, sizeof(back)) == n1);
 		n2 = dns_name_from_str(w2, sizeof(w2), back);
-		INVARIANT(n2 == n1 && memcmp(w1, w2, (size_t)n1) == 0);
+		CHECK_OR_ABORT(n2 == n1 && memcmp(w1, w2, (size_t)n1) == 0);
 		if (n1 <= DNS_KEY_NAME_MAX) {
-			INVARIANT(r == 0 && k.name_len == n1 && memcmp(k.name, w1, (size_t)n1) == 0);
+			CHECK_OR_ABORT(r == 0 && k.name_len == n1 && memcmp(k.name, w1, (size_t)n1) == 0);
 			for (size_t i = (size_t)n1; i < DNS_KEY_NAME_MAX; i++)
-				INVARIANT(k.name[i] == 0);
-			INVARIANT(dns_key_hash(&k) ==
-				  dns_hash_mix(dns_name_hash(w1, (size_t)n1), 1));
+				CHECK_OR_ABORT(k.name[i] == 0);
+			CHECK_OR_ABORT(dns_key_hash(&k) ==
+				       dns_hash_mix(dns_name_hash(w1, (size_t)n1), 1));
 		} else {
-			INVARIANT(r == -ENAMETOOLONG);
+			CHECK_OR_ABORT(r == -ENAMETOOLONG);
 		}
 	}
 	t = dns_type_from_str(text);
 	if (t >= 0) {
 		const char *s;
 
-		INVARIANT(t <= UINT16_MAX);
+		CHECK_OR_ABORT(t <= UINT16_MAX);
 		s = dns_type_str((uint16_t)t);
 		if (s != NULL)
-			INVARIANT(dns_type_from_str(s) == t);
+			CHECK_OR_ABORT(dns_type_from_str(s) == t);
 	}
 }
 
@@ -106,13 +98,13 @@ static void check_to_str_caps(const uint8_t *data, size_t size)
 		memset(out, CANARY, cap + 16);
 		r = dns_name_to_str(data, size, 0, out, cap);
 		for (size_t i = cap; i < cap + 16; i++)
-			INVARIANT((uint8_t)out[i] == CANARY);
+			CHECK_OR_ABORT((uint8_t)out[i] == CANARY);
 		/* a small buffer may run out before a later error is seen */
-		INVARIANT(r == full || r == -ENOSPC);
+		CHECK_OR_ABORT(r == full || r == -ENOSPC);
 		if (full >= 0) {
-			INVARIANT((r == -ENOSPC) == (cap <= strlen(full_text)));
+			CHECK_OR_ABORT((r == -ENOSPC) == (cap <= strlen(full_text)));
 			if (r >= 0)
-				INVARIANT(strcmp(out, full_text) == 0);
+				CHECK_OR_ABORT(strcmp(out, full_text) == 0);
 		}
 	}
 }
@@ -141,7 +133,7 @@ static void check_builder(const char *text)
 		return;
 	if (dns_builder_add_srv(&b, DNS_SEC_ADDITIONAL, owner, 5, 1, 2, 3, target) != 0)
 		return;
-	INVARIANT(dns_builder_finish(&b, &val.a, sizeof(val)) == (int)dns_answer_size(&val.a));
+	CHECK_OR_ABORT(dns_builder_finish(&b, &val.a, sizeof(val)) == (int)dns_answer_size(&val.a));
 	/* query for the key's name */
 	memset(msg, 0, DNS_HDR_LEN);
 	msg[5] = 1;
@@ -151,14 +143,14 @@ static void check_builder(const char *text)
 	msg[qlen++] = DNS_T_CNAME;
 	msg[qlen++] = 0;
 	msg[qlen++] = DNS_C_IN;
-	INVARIANT(dns_parse_query(msg, (size_t)qlen, &q) == DNS_RCODE_NOERROR);
-	INVARIANT(q.hash == dns_key_hash(&k));
+	CHECK_OR_ABORT(dns_parse_query(msg, (size_t)qlen, &q) == DNS_RCODE_NOERROR);
+	CHECK_OR_ABORT(q.hash == dns_key_hash(&k));
 	len = dns_write_answer(msg, sizeof(msg), &q, &val.a, 0);
-	INVARIANT(len > 0);
+	CHECK_OR_ABORT(len > 0);
 	if (msg[2] & 0x02)
 		return; /* truncated at 512: nothing more to check */
 	msg[2] &= 0x7f;
-	INVARIANT(dns_parse_query(msg, (size_t)len, &q) == DNS_RCODE_NOERROR);
+	CHECK_OR_ABORT(dns_parse_query(msg, (size_t)len, &q) == DNS_RCODE_NOERROR);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "check.h"
 #include "dns.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,15 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CANARY     0x5a
 #define CANARY_LEN 64
 #define MSG_MAX    65535
-
-#define INVARIANT(c) \
-	do { \
-		if (!(c)) { \
-			fprintf(stderr, "fuzz_dns_query: invariant failed at line %d: %s\n", \
-				__LINE__, #c); \
-			abort(); \
-		} \
-	} while (0)
 
 static uint8_t work[MSG_MAX + CANARY_LEN];
 
@@ -52,24 +44,24 @@ static void build_values(void)
 	if (done)
 		return;
 	done = 1;
-	INVARIANT(dns_key_from_str(&k, "fuzz.example", DNS_T_A) == 0);
+	CHECK_OR_ABORT(dns_key_from_str(&k, "fuzz.example", DNS_T_A) == 0);
 	dns_builder_init(&b, &k, DNS_F_AA);
-	INVARIANT(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, 60, ip, AF_INET) == 0);
-	INVARIANT(dns_builder_add_soa(&b, DNS_SEC_AUTHORITY, "example", 5, "ns.example",
-				      "h.example", 1, 2, 3, 4, 5) == 0);
-	INVARIANT(dns_builder_add_addr(&b, DNS_SEC_ADDITIONAL, "ns.example", 60, ip, AF_INET6) == 0);
-	INVARIANT(dns_builder_finish(&b, &v_small.a, sizeof(v_small)) > 0);
+	CHECK_OR_ABORT(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, 60, ip, AF_INET) == 0);
+	CHECK_OR_ABORT(dns_builder_add_soa(&b, DNS_SEC_AUTHORITY, "example", 5, "ns.example",
+					   "h.example", 1, 2, 3, 4, 5) == 0);
+	CHECK_OR_ABORT(dns_builder_add_addr(&b, DNS_SEC_ADDITIONAL, "ns.example", 60, ip, AF_INET6) == 0);
+	CHECK_OR_ABORT(dns_builder_finish(&b, &v_small.a, sizeof(v_small)) > 0);
 
 	dns_builder_init(&b, &k, DNS_F_AA | DNS_RCODE_NXDOMAIN);
 	for (int i = 0; i < DNS_ANS_MAX_TTL; i++)
-		INVARIANT(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, (uint32_t)i, ip,
-					       AF_INET6) == 0);
-	INVARIANT(dns_builder_finish(&b, &v_big.a, sizeof(v_big)) > 0);
+		CHECK_OR_ABORT(dns_builder_add_addr(&b, DNS_SEC_ANSWER, NULL, (uint32_t)i, ip,
+						    AF_INET6) == 0);
+	CHECK_OR_ABORT(dns_builder_finish(&b, &v_big.a, sizeof(v_big)) > 0);
 
 	dns_builder_init(&b, &k, DNS_F_RA);
-	INVARIANT(dns_builder_add_name(&b, DNS_SEC_ANSWER, NULL, DNS_T_CNAME, 300, "t.example") == 0);
-	INVARIANT(dns_builder_add_addr(&b, DNS_SEC_ANSWER, "t.example", 10, ip, AF_INET) == 0);
-	INVARIANT(dns_builder_finish(&b, &v_cache.a, sizeof(v_cache)) > 0);
+	CHECK_OR_ABORT(dns_builder_add_name(&b, DNS_SEC_ANSWER, NULL, DNS_T_CNAME, 300, "t.example") == 0);
+	CHECK_OR_ABORT(dns_builder_add_addr(&b, DNS_SEC_ANSWER, "t.example", 10, ip, AF_INET) == 0);
+	CHECK_OR_ABORT(dns_builder_finish(&b, &v_cache.a, sizeof(v_cache)) > 0);
 	v_cache.a.stored = 1000;
 	v_cache.a.expire = 1300;
 }
@@ -81,50 +73,50 @@ static uint16_t rd16(const uint8_t *p)
 
 static void check_query(const uint8_t *data, size_t size, const struct dns_query *q, int rc)
 {
-	INVARIANT(rc == DNS_PARSE_DROP || rc == DNS_RCODE_NOERROR || rc == DNS_RCODE_FORMERR ||
-		  rc == DNS_RCODE_NOTIMP || rc == DNS_RCODE_BADVERS || rc == DNS_RCODE_REFUSED);
-	INVARIANT(q->msg_len == size);
+	CHECK_OR_ABORT(rc == DNS_PARSE_DROP || rc == DNS_RCODE_NOERROR || rc == DNS_RCODE_FORMERR ||
+		       rc == DNS_RCODE_NOTIMP || rc == DNS_RCODE_BADVERS || rc == DNS_RCODE_REFUSED);
+	CHECK_OR_ABORT(q->msg_len == size);
 	if (size < DNS_HDR_LEN || (data[2] & 0x80))
-		INVARIANT(rc == DNS_PARSE_DROP);
+		CHECK_OR_ABORT(rc == DNS_PARSE_DROP);
 	if (rc == DNS_PARSE_DROP) {
-		INVARIANT(q->question_end == 0 && !q->key_ok && !q->has_edns);
+		CHECK_OR_ABORT(q->question_end == 0 && !q->key_ok && !q->has_edns);
 		return;
 	}
 	if (q->question_end != 0) {
-		INVARIANT(q->qname_len >= 1 && q->qname_len <= DNS_MAX_NAME);
-		INVARIANT(q->question_end == DNS_HDR_LEN + q->qname_len + 4);
-		INVARIANT(q->question_end <= size);
-		INVARIANT(rd16(data + 4) == 1);
-		INVARIANT(q->qtype == rd16(data + q->question_end - 4));
-		INVARIANT(q->qclass == rd16(data + q->question_end - 2));
-		INVARIANT(q->key_ok == (q->qname_len <= DNS_KEY_NAME_MAX));
+		CHECK_OR_ABORT(q->qname_len >= 1 && q->qname_len <= DNS_MAX_NAME);
+		CHECK_OR_ABORT(q->question_end == DNS_HDR_LEN + q->qname_len + 4);
+		CHECK_OR_ABORT(q->question_end <= size);
+		CHECK_OR_ABORT(rd16(data + 4) == 1);
+		CHECK_OR_ABORT(q->qtype == rd16(data + q->question_end - 4));
+		CHECK_OR_ABORT(q->qclass == rd16(data + q->question_end - 2));
+		CHECK_OR_ABORT(q->key_ok == (q->qname_len <= DNS_KEY_NAME_MAX));
 	} else {
-		INVARIANT(!q->key_ok && !q->has_edns);
-		INVARIANT(rc == DNS_RCODE_FORMERR || rc == DNS_RCODE_NOTIMP);
+		CHECK_OR_ABORT(!q->key_ok && !q->has_edns);
+		CHECK_OR_ABORT(rc == DNS_RCODE_FORMERR || rc == DNS_RCODE_NOTIMP);
 	}
 	if (q->key_ok) {
 		const uint8_t *kb = (const uint8_t *)&q->key;
 
-		INVARIANT(q->key.name_len == q->qname_len && q->key.qtype == q->qtype);
+		CHECK_OR_ABORT(q->key.name_len == q->qname_len && q->key.qtype == q->qtype);
 		for (size_t i = 0; i < q->qname_len; i++) {
 			uint8_t c = data[DNS_HDR_LEN + i];
 
 			if (c >= 'A' && c <= 'Z')
 				c |= 0x20;
-			INVARIANT(q->key.name[i] == c);
+			CHECK_OR_ABORT(q->key.name[i] == c);
 		}
 		for (size_t i = q->qname_len; i < DNS_KEY_NAME_MAX; i++)
-			INVARIANT(kb[i] == 0);
-		INVARIANT(dns_key_hash(&q->key) == q->hash);
-		INVARIANT(dns_name_hash(q->key.name, q->key.name_len) == q->name_hash);
-		INVARIANT(dns_hash_mix(q->name_hash, q->qtype) == q->hash);
+			CHECK_OR_ABORT(kb[i] == 0);
+		CHECK_OR_ABORT(dns_key_hash(&q->key) == q->hash);
+		CHECK_OR_ABORT(dns_name_hash(q->key.name, q->key.name_len) == q->name_hash);
+		CHECK_OR_ABORT(dns_hash_mix(q->name_hash, q->qtype) == q->hash);
 	}
 	if (q->has_edns)
-		INVARIANT(q->edns_size >= DNS_UDP_MIN);
+		CHECK_OR_ABORT(q->edns_size >= DNS_UDP_MIN);
 	if (rc == DNS_RCODE_NOERROR)
-		INVARIANT(q->question_end != 0 && q->qclass == DNS_C_IN && (data[2] & 0x78) == 0);
+		CHECK_OR_ABORT(q->question_end != 0 && q->qclass == DNS_C_IN && (data[2] & 0x78) == 0);
 	if (rc == DNS_RCODE_BADVERS)
-		INVARIANT(q->has_edns && q->edns_version > 0);
+		CHECK_OR_ABORT(q->has_edns && q->edns_version > 0);
 }
 
 /* Canary after cap intact; the response decodes and re-parses as the same question. */
@@ -134,34 +126,34 @@ static void check_response(const struct dns_query *q, size_t cap, int len, int r
 	int rc2;
 
 	for (size_t i = cap; i < cap + CANARY_LEN; i++)
-		INVARIANT(work[i] == CANARY);
+		CHECK_OR_ABORT(work[i] == CANARY);
 	if (len < 0) {
-		INVARIANT((size_t)(q->question_end ? q->question_end : DNS_HDR_LEN) +
-			  (q->has_edns ? 11u : 0u) > cap);
+		CHECK_OR_ABORT((size_t)(q->question_end ? q->question_end : DNS_HDR_LEN) +
+			       (q->has_edns ? 11u : 0u) > cap);
 		return;
 	}
-	INVARIANT((size_t)len <= cap && len >= DNS_HDR_LEN);
-	INVARIANT(rd16(work) == q->id);
-	INVARIANT(work[2] & 0x80);
-	INVARIANT((work[2] & 0x78) == ((q->flags >> 8) & 0x78));
-	INVARIANT((work[3] & 0x0f) == (rcode & 0x0f));
-	INVARIANT(rd16(work + 4) == (q->question_end != 0));
+	CHECK_OR_ABORT((size_t)len <= cap && len >= DNS_HDR_LEN);
+	CHECK_OR_ABORT(rd16(work) == q->id);
+	CHECK_OR_ABORT(work[2] & 0x80);
+	CHECK_OR_ABORT((work[2] & 0x78) == ((q->flags >> 8) & 0x78));
+	CHECK_OR_ABORT((work[3] & 0x0f) == (rcode & 0x0f));
+	CHECK_OR_ABORT(rd16(work + 4) == (q->question_end != 0));
 	if (work[2] & 0x02)
-		INVARIANT(rd16(work + 6) == 0 && rd16(work + 8) == 0 &&
-			  rd16(work + 10) == (q->has_edns ? 1 : 0));
+		CHECK_OR_ABORT(rd16(work + 6) == 0 && rd16(work + 8) == 0 &&
+			       rd16(work + 10) == (q->has_edns ? 1 : 0));
 	/* the response is a well-formed message: it parses (QR cleared) with the same key */
 	work[2] &= 0x7f;
 	rc2 = dns_parse_query(work, (size_t)len, &q2);
 	work[2] |= 0x80;
 	if (q->question_end == 0)
 		return;
-	INVARIANT(rc2 != DNS_PARSE_DROP && rc2 != DNS_RCODE_FORMERR && rc2 != DNS_RCODE_BADVERS);
-	INVARIANT(q2.question_end == q->question_end && q2.qname_len == q->qname_len);
-	INVARIANT(q2.has_edns == q->has_edns);
+	CHECK_OR_ABORT(rc2 != DNS_PARSE_DROP && rc2 != DNS_RCODE_FORMERR && rc2 != DNS_RCODE_BADVERS);
+	CHECK_OR_ABORT(q2.question_end == q->question_end && q2.qname_len == q->qname_len);
+	CHECK_OR_ABORT(q2.has_edns == q->has_edns);
 	if (q->has_edns)
-		INVARIANT(q2.edns_do == q->edns_do && q2.edns_size == DNS_EDNS_SIZE);
+		CHECK_OR_ABORT(q2.edns_do == q->edns_do && q2.edns_size == DNS_EDNS_SIZE);
 	if (q->key_ok)
-		INVARIANT(q2.hash == q->hash && memcmp(&q2.key, &q->key, sizeof(q->key)) == 0);
+		CHECK_OR_ABORT(q2.hash == q->hash && memcmp(&q2.key, &q->key, sizeof(q->key)) == 0);
 }
 
 static void prepare(const uint8_t *data, size_t size, size_t cap)
@@ -211,17 +203,17 @@ static void check_name_to_str(const uint8_t *data, size_t size)
 	n = dns_name_to_str(data, size, DNS_HDR_LEN, text, sizeof(text));
 	if (n < 0)
 		return;
-	INVARIANT((size_t)n <= size - DNS_HDR_LEN);
-	INVARIANT(strlen(text) < sizeof(text) && text[strlen(text) - 1] == '.');
+	CHECK_OR_ABORT((size_t)n <= size - DNS_HDR_LEN);
+	CHECK_OR_ABORT(strlen(text) < sizeof(text) && text[strlen(text) - 1] == '.');
 	w = dns_name_from_str(wire, sizeof(wire), text);
-	INVARIANT(w > 0);
+	CHECK_OR_ABORT(w > 0);
 	/* an uncompressed name must come back byte for byte, lower-cased */
 	if (plain_name_len(data, size, DNS_HDR_LEN) == n) {
-		INVARIANT(w == n);
+		CHECK_OR_ABORT(w == n);
 		for (int i = 0; i < n; i++) {
 			uint8_t c = data[DNS_HDR_LEN + (size_t)i];
 
-			INVARIANT(wire[i] == ((c >= 'A' && c <= 'Z') ? (c | 0x20) : c));
+			CHECK_OR_ABORT(wire[i] == ((c >= 'A' && c <= 'Z') ? (c | 0x20) : c));
 		}
 	}
 }
