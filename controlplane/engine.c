@@ -661,6 +661,37 @@ static enum cp_serve run_chain(struct cp_engine *e, struct cp_request *rq,
 	return r;
 }
 
+/* The request for a parsed query (@p qname: room for its lower-cased name). */
+static void request_init(struct cp_engine *e, struct cp_request *rq, uint8_t *msg, size_t len,
+			 size_t cap, const struct dns_query *q, uint8_t *qname,
+			 const struct cp_client *client)
+{
+	memcpy(qname, msg + DNS_HDR_LEN, q->qname_len);
+	dns_name_lower(qname, q->qname_len);
+	*rq = (struct cp_request){
+		.engine = e, .qname = qname, .qname_len = q->qname_len, .qtype = q->qtype,
+		.port = client != NULL && client->local_port != 0 ? client->local_port : e->ports[0],
+		.q = q, .msg = msg, .len = len, .cap = cap, .client = client,
+	};
+	/* Answers larger than a table value (many addresses, big headless services) are
+	 * whole here: over TCP they go out complete, over UDP they are truncated by size.
+	 * Without the memory the builder stops at a value's size and the answer is cut. */
+	rq->spill = malloc(DNS_BUILD_SPILL_MAX);
+	rq->spill_cap = rq->spill != NULL ? DNS_BUILD_SPILL_MAX : 0;
+}
+
+/* The response to what the chain returned (@p r, not CP_DEFERRED). @return its length */
+static int respond(enum cp_serve r, struct dns_builder *b, uint8_t *msg, size_t cap,
+		   const struct dns_query *q, const struct cp_client *client)
+{
+	if (r != CP_ANSWERED) {
+		struct dns_key k = { .name_len = q->qname_len, .qtype = q->qtype };
+
+		dns_builder_init(b, &k, DNS_RCODE_SERVFAIL);
+	}
+	return write_built(b, msg, cap, q, client != NULL && client->tcp);
+}
+
 int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 		     const struct cp_client *client)
 {
@@ -678,34 +709,43 @@ int cp_engine_answer(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
 		n = dns_write_rcode(msg, cap, &q, rc);
 		return n < 0 ? 0 : n;
 	}
-	memcpy(qname, msg + DNS_HDR_LEN, q.qname_len);
-	dns_name_lower(qname, q.qname_len);
-	rq = (struct cp_request){
-		.engine = e, .qname = qname, .qname_len = q.qname_len, .qtype = q.qtype,
-		.port = client != NULL && client->local_port != 0 ? client->local_port : e->ports[0],
-		.q = &q, .msg = msg, .len = len, .cap = cap, .client = client,
-	};
-	/* Answers larger than a table value (many addresses, big headless services) are
-	 * whole here: over TCP they go out complete, over UDP they are truncated by size.
-	 * Without the memory the builder stops at a value's size and the answer is cut. */
-	rq.spill = malloc(DNS_BUILD_SPILL_MAX);
-	rq.spill_cap = rq.spill != NULL ? DNS_BUILD_SPILL_MAX : 0;
+	request_init(e, &rq, msg, len, cap, &q, qname, client);
 	r = run_chain(e, &rq, &b, t0);
 	if (r == CP_DEFERRED) {
 		free(rq.spill);
 		return client != NULL && client->done != NULL ? CP_ANSWER_DEFERRED : 0;
 	}
-	if (r != CP_ANSWERED) {
-		struct dns_key k = { .name_len = q.qname_len, .qtype = q.qtype };
-
-		dns_builder_init(&b, &k, DNS_RCODE_SERVFAIL);
-	}
-	n = write_built(&b, msg, cap, &q, client != NULL && client->tcp);
+	n = respond(r, &b, msg, cap, &q, client);
 	free(rq.spill);
 	if (n < 0)
 		return 0;
 	observe(&rq, msg, (size_t)n, t0);
 	return n;
+}
+
+void cp_engine_resume(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
+		      const struct cp_client *client)
+{
+	struct dns_builder b;
+	struct dns_query q;
+	struct cp_request rq;
+	uint8_t qname[DNS_MAX_NAME];
+	enum cp_serve r;
+	int n;
+
+	/* It was parsed once already: this only fails on a corrupted copy. */
+	if (dns_parse_query(msg, len, &q) != DNS_RCODE_NOERROR) {
+		client->done(client->req, NULL, 0);
+		return;
+	}
+	request_init(e, &rq, msg, len, cap, &q, qname, client);
+	/* No run_chain(): the client's completion already is the engine's (cp_defer). */
+	r = cp_engine_run(e, &rq, &b);
+	if (r != CP_DEFERRED) {
+		n = respond(r, &b, msg, cap, &q, client);
+		client->done(client->req, n > 0 ? msg : NULL, n > 0 ? (size_t)n : 0);
+	}
+	free(rq.spill);
 }
 
 /* ------------------------------------------------------------------------- */

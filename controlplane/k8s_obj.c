@@ -198,6 +198,93 @@ void k8s_obj_free(struct k8s_obj *o)
 }
 
 /* ------------------------------------------------------------------------- */
+/* Times                                                                       */
+
+/* @p n decimal digits at *@p p (advanced). @return the value, or -1 */
+static int digits(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (!isdigit((unsigned char)**p))
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no time zone involved). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* @p sep then @p n digits at *@p p (advanced). @return the value, or -1 */
+static int field(const char **p, char sep, int n)
+{
+	if (**p != sep)
+		return -1;
+	(*p)++;
+	return digits(p, n);
+}
+
+/* "[+-]hh:mm" or "Z" ending the text. @return the zone's offset east in seconds, or -1 */
+static int zone_offset(const char *p, int *off)
+{
+	int zh, zm;
+	char sign = *p;
+
+	if ((sign == 'Z' || sign == 'z') && p[1] == '\0') {
+		*off = 0;
+		return 0;
+	}
+	if ((sign != '+' && sign != '-') || strlen(p) != 6)
+		return -EINVAL;
+	p++;
+	zh = digits(&p, 2);
+	zm = field(&p, ':', 2);
+	if (zh < 0 || zh > 23 || zm < 0 || zm > 59)
+		return -EINVAL;
+	*off = (sign == '+' ? 1 : -1) * (zh * 3600 + zm * 60);
+	return 0;
+}
+
+int k8s_parse_time(const char *s, int64_t *unix_ns)
+{
+	const char *p = s;
+	int y, mo, d, hh, mm, ss, off;
+	int64_t frac = 0, scale = 100000000;
+
+	if (s == NULL)
+		return -EINVAL;
+	y = digits(&p, 4);
+	mo = field(&p, '-', 2);
+	d = field(&p, '-', 2);
+	hh = *p == 't' ? field(&p, 't', 2) : field(&p, 'T', 2);
+	mm = field(&p, ':', 2);
+	ss = field(&p, ':', 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 || hh > 23 || mm < 0 ||
+	    mm > 59 || ss < 0 || ss > 60)
+		return -EINVAL;
+	if (*p == '.') {
+		/* Digits past nanoseconds are dropped (Go's RFC3339Nano has 9 at most). */
+		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (zone_offset(p, &off) != 0)
+		return -EINVAL;
+	*unix_ns = (days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss - off) *
+		   1000000000 + frac;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------- */
 /* JSON helpers                                                                */
 
 static const char *jstr(const json_t *o, const char *key)
@@ -385,6 +472,10 @@ static int conv_slice(struct k8s_obj *d, const json_t *obj, struct k8s_ep **eps,
 	if (*ports == NULL)
 		return -ENOMEM;
 	d->u.slice.ports = *ports;
+	if (k8s_parse_time(jstr(jobj(jobj(obj, "metadata"), "annotations"),
+				"endpoints.kubernetes.io/last-change-trigger-time"),
+			   &d->u.slice.trigger_ns) != 0)
+		d->u.slice.trigger_ns = 0;
 	return 0;
 }
 

@@ -69,6 +69,9 @@ struct k8s_obj {
 			struct k8s_port *ports; /**< the sentinel {"", "", -1} when the slice has none */
 			unsigned n_eps;
 			struct k8s_ep *eps;
+			/** annotation endpoints.kubernetes.io/last-change-trigger-time (unix
+			 *  ns), 0 when absent or unparsable: the DNS programming latency SLI */
+			int64_t trigger_ns;
 		} slice;
 		struct {
 			struct k8s_ip ip;       /**< status.podIP */
@@ -136,6 +139,9 @@ bool k8s_ip_eq(const struct k8s_ip *a, const struct k8s_ip *b);
 uint64_t k8s_ip_hash(const struct k8s_ip *ip);
 /** Text form (inet_ntop). @return @p buf */
 const char *k8s_ip_str(const struct k8s_ip *ip, char *buf, size_t cap);
+
+/** Parse an RFC 3339 time ("2024-05-01T10:00:00.5Z", "...+02:00"). @return 0 or -EINVAL */
+int k8s_parse_time(const char *s, int64_t *unix_ns);
 
 /** @return the resource name used in URLs ("services", ...). */
 const char *k8s_res_name(enum k8s_res res);

@@ -19,9 +19,16 @@
  * the serial the answers carry (syn.serial) follows the last change at most once per
  * second, less often when a sync is expensive (every 20 x its duration), and only hourly
  * once a sync takes more than a second (a 1M-endpoint cluster's takes ~15 s: refreshing
- * it each minute would stall the control plane a quarter of the time). Incremental
- * updates between refreshes use the published serial, so the fast path and the control
- * plane always agree.
+ * it each minute would stall the control plane a quarter of the time), counted from the
+ * end of the last full sync, which publishes the current serial whatever started it.
+ * Incremental updates between refreshes use the published serial, so the fast path and
+ * the control plane always agree.
+ *
+ * Startup. CoreDNS does not open its listeners before the plugin has listed everything,
+ * for at most startup_timeout (5 s). Here the fast path answers hosts and cached names
+ * from the start; a query the plugin cannot answer yet (a would-be NXDOMAIN, which is
+ * SERVFAIL before the sync) waits in the plugin until the sync or the timeout, then goes
+ * through the chain again, so clients see what CoreDNS's would: a late answer.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,6 +49,9 @@
 #define TICK_BUDGET_NS   (20u * 1000000u) /* event work per tick before yielding */
 #define DIRTY_MAX        50000            /* more names than this: a full sync instead */
 #define DEP_DEPTH        8                /* ExternalName chains followed for updates */
+#define HOLD_MAX         4096             /* queries waiting for the initial sync */
+#define PROG_BUCKETS     20               /* 1 ms x 2^i, as CoreDNS's histogram */
+#define PROG_PEND        256              /* trigger times observed once published */
 
 struct dirty {
 	struct k8s_hnode node;
@@ -74,15 +84,32 @@ struct k8s_informer {
 	/* counters */
 	uint64_t applied, ticked_names, full_syncs;
 	uint64_t lat_last_ns, lat_max_ns;
+	/* coredns_kubernetes_dns_programming_duration_seconds (headless_with_selector) */
+	uint64_t prog_bucket[PROG_BUCKETS], prog_count;
+	double prog_sum;
+	int64_t prog_pend[PROG_PEND];  /* trigger times of slices applied this tick */
+	unsigned n_prog_pend;
+};
+
+/* A query answered once the initial sync is done (or startup_timeout has passed). */
+struct held {
+	struct held *next;
+	struct cp_client client;      /* the engine's completion: done(req, ...) once */
+	size_t len, cap;
+	uint8_t msg[];
 };
 
 struct k8s_inst {
 	struct k8s_informer *inf;
 	struct cp_engine *engine;
+	struct held *held, **held_tail;
+	unsigned n_held;
 };
 
 /* Engine thread only: the instances' shared informers. */
 static struct k8s_informer *informers;
+
+static void release(struct k8s_inst *inst, bool answer);
 
 static uint64_t now_ns(void)
 {
@@ -328,6 +355,7 @@ static int k8s_setup(struct cp_setup *s, const struct cf_line *const *lines, uns
 	inf->refs++;
 	inst->inf = inf;
 	inst->engine = s->engine;
+	inst->held_tail = &inst->held;
 	*instp = inst;
 	return 0;
 }
@@ -337,6 +365,7 @@ static void k8s_free(void *vi)
 	struct k8s_inst *inst = vi;
 	struct k8s_informer *inf = inst->inf, **pp;
 
+	release(inst, false);
 	pthread_mutex_lock(&inf->wake_mu);
 	if (inf->wake_e == inst->engine)
 		inf->wake_e = NULL; /* the next instance to tick claims it */
@@ -367,6 +396,61 @@ static int k8s_finish(struct cp_setup *s, void *const *insts, unsigned n, unsign
 }
 
 /* ------------------------------------------------------------------------- */
+/* Startup: CoreDNS opens its listeners only once the plugin has synced, or when  */
+/* startup_timeout has passed. Here the fast path answers everything else from   */
+/* the start; the questions that need the cluster's data wait in the plugin.     */
+
+static bool starting(const struct k8s_informer *inf)
+{
+	return !inf->synced && now_ns() / 1000000u - inf->start_ms <= inf->cfg.startup_timeout_ms;
+}
+
+/* Keep the query for release(). @return false when it cannot wait (answer it now). */
+static bool hold(struct k8s_inst *inst, const struct cp_request *rq)
+{
+	struct held *h;
+
+	if (rq->client == NULL || rq->client->done == NULL || rq->msg == NULL ||
+	    inst->n_held >= HOLD_MAX)
+		return false;
+	h = malloc(sizeof(*h) + rq->len);
+	if (h == NULL)
+		return false;
+	h->next = NULL;
+	h->client = *rq->client;
+	h->len = rq->len;
+	h->cap = rq->cap;
+	memcpy(h->msg, rq->msg, rq->len);
+	*inst->held_tail = h;
+	inst->held_tail = &h->next;
+	inst->n_held++;
+	return true;
+}
+
+/* Answer the held queries through the chain again (@p answer), or drop them (free). */
+static void release(struct k8s_inst *inst, bool answer)
+{
+	struct held *h = inst->held, *next;
+
+	inst->held = NULL;
+	inst->held_tail = &inst->held;
+	inst->n_held = 0;
+	for (; h != NULL; h = next) {
+		uint8_t *buf = answer ? malloc(h->cap) : NULL;
+
+		next = h->next;
+		if (buf != NULL) {
+			memcpy(buf, h->msg, h->len);
+			cp_engine_resume(inst->engine, buf, h->len, h->cap, &h->client);
+		} else {
+			h->client.done(h->client.req, NULL, 0);
+		}
+		free(buf);
+		free(h);
+	}
+}
+
+/* ------------------------------------------------------------------------- */
 /* Answering                                                                   */
 
 /*
@@ -388,7 +472,8 @@ static enum cp_serve upstream(const struct k8s_answer *a, const struct cp_reques
 
 static enum cp_serve k8s_serve(void *vi, const struct cp_request *rq, struct dns_builder *b)
 {
-	struct k8s_informer *inf = ((struct k8s_inst *)vi)->inf;
+	struct k8s_inst *inst = vi;
+	struct k8s_informer *inf = inst->inf;
 	struct k8s_answer *a = &inf->ans;
 	int rc = k8s_synth_answer(&inf->syn, rq->qname, rq->qname_len, rq->qtype, &inf->vc, a);
 
@@ -406,6 +491,8 @@ static enum cp_serve k8s_serve(void *vi, const struct cp_request *rq, struct dns
 		/* Not synced yet: nothing the fast path should keep. */
 		if (rq->sync)
 			return CP_DYNAMIC;
+		if (starting(inf) && hold(inst, rq))
+			return CP_DEFERRED;
 		break;
 	case K8S_RC_ANSWER:
 		/* An out-of-zone ExternalName: the target's records come from the server's
@@ -649,12 +736,24 @@ static int offer_zones(struct k8s_informer *inf, struct cp_sync *s)
 }
 #endif
 
+/* Time between serial refreshes: see the file header. */
+static uint64_t serial_gap_ms(const struct k8s_informer *inf)
+{
+	uint64_t gap = inf->sync_cost_ms > 1000 ? 3600000 : inf->sync_cost_ms * 20;
+
+	return gap > 1000 ? gap : 1000;
+}
+
 static int k8s_sync(void *vi, struct cp_sync *s)
 {
 	struct k8s_informer *inf = ((struct k8s_inst *)vi)->inf;
 	uint64_t t0 = now_ns();
 	int rc = 0;
 
+	/* Every value is rewritten (zone answers after this): it carries the serial of
+	 * the last change, which this sync publishes whatever asked for it. */
+	if (inf->synced)
+		inf->syn.serial = inf->modified;
 #ifdef CP_HAVE_SYNC_ZONE
 	if (inf->synced)
 		rc = offer_zones(inf, s);
@@ -664,6 +763,10 @@ static int k8s_sync(void *vi, struct cp_sync *s)
 
 	inf->sync_cost_ms = (now_ns() - t0) / 1000000u;
 	inf->full_syncs++;
+	/* The next refresh (another full sync) no sooner than its gap after this one: the
+	 * first change after the initial sync must not start one at once (a 100,000
+	 * service cluster's takes seconds, holding every query the fast path hands over). */
+	inf->serial_next_ms = now_ns() / 1000000u + serial_gap_ms(inf);
 	return rc;
 }
 
@@ -765,6 +868,57 @@ static void touched_names(struct k8s_informer *inf, enum k8s_res res, const char
 	}
 }
 
+/*
+ * DNS programming latency (CoreDNS's SLI metric): from the trigger time the endpoint
+ * controller stamps on a slice to the change being served. As CoreDNS, only slices of
+ * headless services count ("headless_with_selector": only the controller stamps them).
+ * Unlike CoreDNS, slices of the initial list do not: their changes were programmed long
+ * before this process existed, and would only fill the top bucket.
+ */
+static void prog_record(struct k8s_informer *inf, int64_t trigger_ns, int64_t now)
+{
+	double sec = now > trigger_ns ? (double)(now - trigger_ns) / 1e9 : 0.0;
+	double le = 0.001;
+
+	for (unsigned i = 0; i < PROG_BUCKETS; i++, le *= 2) {
+		if (sec <= le)
+			inf->prog_bucket[i]++;
+	}
+	inf->prog_count++;
+	inf->prog_sum += sec;
+}
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A slice of @p key was applied: observed once its names are published (prog_observe). */
+static void prog_note(struct k8s_informer *inf, const char *key, int64_t trigger_ns)
+{
+	const struct k8s_obj *sl = k8s_store_obj(&inf->store, K8S_RES_SLICE, key);
+	const struct k8s_group *g = sl != NULL ? sl->group : NULL;
+
+	if (g == NULL || g->svc == NULL || g->svc->u.svc.type != K8S_SVC_HEADLESS)
+		return;
+	if (inf->n_prog_pend == PROG_PEND)
+		prog_record(inf, trigger_ns, real_ns());
+	else
+		inf->prog_pend[inf->n_prog_pend++] = trigger_ns;
+}
+
+static void prog_observe(struct k8s_informer *inf)
+{
+	int64_t now = inf->n_prog_pend > 0 ? real_ns() : 0;
+
+	for (unsigned i = 0; i < inf->n_prog_pend; i++)
+		prog_record(inf, inf->prog_pend[i], now);
+	inf->n_prog_pend = 0;
+}
+
 /* Apply one object (or tombstone); collect the names it touches before and after. */
 static void apply_obj(struct k8s_informer *inf, struct k8s_obj *o)
 {
@@ -776,13 +930,18 @@ static void apply_obj(struct k8s_informer *inf, struct k8s_obj *o)
 		inf->need_full = true;
 		return;
 	}
+	int64_t trigger = res == K8S_RES_SLICE && !o->tombstone ? o->u.slice.trigger_ns : 0;
+
 	if (inf->synced)
 		touched_names(inf, res, key);
 	if (k8s_store_apply(&inf->store, o) != 0)
 		inf->need_full = true;
 	k8s_vcache_clear(&inf->vc);
-	if (inf->synced)
+	if (inf->synced) {
 		touched_names(inf, res, key);
+		if (trigger != 0)
+			prog_note(inf, key, trigger);
+	}
 	inf->applied++;
 	inf->modified = (uint32_t)time(NULL);
 	free(key);
@@ -943,17 +1102,18 @@ static int k8s_tick(void *vi, struct cp_tick *t, uint64_t now_ms)
 	if (more)
 		cp_engine_wake(inst->engine); /* the rest on the next tick, soon */
 	startup_state(inf, now_ms);
+	if (inst->held != NULL && !starting(inf))
+		release(inst, true);
 	if (inf->synced)
 		tick_names(inf, t);
 	else
 		dirty_clear(inf);
+	prog_observe(inf);
 	/* The serial negative answers carry: see the file header. */
 	if (inf->synced && inf->syn.serial != inf->modified && now_ms >= inf->serial_next_ms &&
 	    !more) {
-		uint64_t gap = inf->sync_cost_ms > 1000 ? 3600000 : inf->sync_cost_ms * 20;
-
 		inf->syn.serial = inf->modified;
-		inf->serial_next_ms = now_ms + (gap > 1000 ? gap : 1000);
+		inf->serial_next_ms = now_ms + serial_gap_ms(inf);
 		inf->need_full = true;
 	}
 	if (inf->need_full) {
@@ -966,6 +1126,40 @@ static int k8s_tick(void *vi, struct cp_tick *t, uint64_t now_ms)
 static int k8s_ready(const void *vi)
 {
 	return ((const struct k8s_inst *)vi)->inf->synced;
+}
+
+/* One histogram for the process, as CoreDNS's (informers shared by instances count once);
+ * like a Prometheus vector it has no series before the first observation. */
+static size_t prog_metrics(void *const *insts, unsigned n, char *buf, size_t cap)
+{
+	static const char name[] = "coredns_kubernetes_dns_programming_duration_seconds";
+	static const char kind[] = "service_kind=\"headless_with_selector\"";
+	struct cp_text t = { buf, 0, cap };
+	uint64_t bucket[PROG_BUCKETS] = { 0 }, count = 0;
+	double sum = 0, le = 0.001;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct k8s_informer *inf = ((struct k8s_inst *)insts[i])->inf;
+		bool seen = false;
+
+		for (unsigned k = 0; k < i && !seen; k++)
+			seen = ((struct k8s_inst *)insts[k])->inf == inf;
+		for (unsigned b = 0; b < PROG_BUCKETS && !seen; b++)
+			bucket[b] += inf->prog_bucket[b];
+		count += seen ? 0 : inf->prog_count;
+		sum += seen ? 0 : inf->prog_sum;
+	}
+	if (count == 0 || cap == 0)
+		return 0;
+	cp_text_printf(&t, "# HELP %s Histogram of the time (in seconds) it took to program a dns "
+		       "instance.\n# TYPE %s histogram\n", name, name);
+	for (unsigned b = 0; b < PROG_BUCKETS; b++, le *= 2)
+		cp_text_printf(&t, "%s_bucket{%s,le=\"%g\"} %lu\n", name, kind, le,
+			       (unsigned long)bucket[b]);
+	cp_text_printf(&t, "%s_bucket{%s,le=\"+Inf\"} %lu\n%s_sum{%s} %.9g\n%s_count{%s} %lu\n",
+		       name, kind, (unsigned long)count, name, kind, sum, name, kind,
+		       (unsigned long)count);
+	return t.len;
 }
 
 static size_t k8s_metrics(void *const *insts, unsigned n, char *buf, size_t cap)
@@ -998,7 +1192,7 @@ static size_t k8s_metrics(void *const *insts, unsigned n, char *buf, size_t cap)
 			     i, (double)inf->lat_max_ns / 1e9);
 		o += k < 0 ? 0 : (size_t)k < cap - o ? (size_t)k : cap - o;
 	}
-	return o;
+	return o + prog_metrics(insts, n, buf + o, cap - o);
 }
 
 static const struct cp_plugin_ops k8s_ops = {

@@ -18,6 +18,10 @@
  *    echo the query's case.
  *  - ns.dns.<zone> has the addresses the runtime gives (k8s_synth.nsaddr); without any,
  *    the apex NS record is answered without glue.
+ * Elsewhere in the plugin (k8s_plugin.c): before the initial sync only the questions the
+ * plugin cannot answer wait (CoreDNS opens no listener at all); the SOA serial follows
+ * the last change at most once a second; the programming-latency histogram leaves out
+ * the initial list.
  */
 #include <errno.h>
 #include <stdio.h>

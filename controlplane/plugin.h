@@ -247,6 +247,18 @@ int cp_msg_to_builder(const uint8_t *msg, size_t len, unsigned sec_mask, bool qn
 enum cp_serve cp_upstream_complete(const struct cp_request *rq, struct dns_builder *b,
 				   const uint8_t *target, size_t target_len);
 
+/**
+ * Run again, through the chain of the block it routes to, a query a plugin deferred
+ * (CP_DEFERRED) because it could not answer it yet (kubernetes before its initial sync):
+ * @p msg (@p len bytes, room for @p cap) is the query as the client sent it, @p client a
+ * copy of the rq->client the plugin got (its done/req are the engine's, so the answer is
+ * still observed and rewritten once). The response goes to client->done exactly once:
+ * before this returns, or later when a plugin defers it again. @p msg is the caller's
+ * again on return. Engine thread only.
+ */
+void cp_engine_resume(struct cp_engine *e, uint8_t *msg, size_t len, size_t cap,
+		      const struct cp_client *client);
+
 /* ------------------------------------------------------------------------- */
 /* The plugin                                                                  */
 

@@ -328,8 +328,35 @@ static void test_kubeconfig(void)
 	unlink(path);
 }
 
+/* RFC 3339 as the API writes times (the slice's last-change-trigger-time annotation). */
+static void test_times(void)
+{
+	int64_t ns = -1;
+
+	KT_EQ(k8s_parse_time("1970-01-01T00:00:00Z", &ns), 0);
+	KT_EQ(ns, 0);
+	KT_EQ(k8s_parse_time("2024-02-29T12:34:56Z", &ns), 0);
+	KT_EQ(ns, 1709210096LL * 1000000000);
+	KT_EQ(k8s_parse_time("2024-02-29T12:34:56.123456789Z", &ns), 0);
+	KT_EQ(ns, 1709210096LL * 1000000000 + 123456789);
+	KT_EQ(k8s_parse_time("2024-02-29T12:34:56.5Z", &ns), 0);
+	KT_EQ(ns, 1709210096LL * 1000000000 + 500000000);
+	KT_EQ(k8s_parse_time("2024-02-29T14:34:56+02:00", &ns), 0);
+	KT_EQ(ns, 1709210096LL * 1000000000);
+	KT_EQ(k8s_parse_time("2024-02-29T07:04:56-05:30", &ns), 0);
+	KT_EQ(ns, 1709210096LL * 1000000000);
+	KT_EQ(k8s_parse_time("2024-02-29 12:34:56Z", &ns), -EINVAL);
+	KT_EQ(k8s_parse_time("2024-02-29T12:34:56", &ns), -EINVAL);
+	KT_EQ(k8s_parse_time("2024-13-01T00:00:00Z", &ns), -EINVAL);
+	KT_EQ(k8s_parse_time("2024-02-29T12:34Z", &ns), -EINVAL);
+	KT_EQ(k8s_parse_time("2024-02-29T12:34:56+0200", &ns), -EINVAL);
+	KT_EQ(k8s_parse_time("", &ns), -EINVAL);
+	KT_EQ(k8s_parse_time(NULL, &ns), -EINVAL);
+}
+
 int main(void)
 {
+	test_times();
 	test_groups();
 	test_relist();
 	test_pods_and_deps();
