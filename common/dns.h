@@ -196,11 +196,17 @@ struct dns_builder {
 	uint16_t len;
 	uint16_t n_ttl;
 	int err;              /**< sticky: -ENOSPC, -EINVAL */
+	uint16_t zp_len;      /**< dns_builder_zone_ptr(): zone length (0: off) */
+	uint8_t zp_which;     /**< dns_builder_zone_ptr(): DNS_ZP_* */
 	uint16_t ttl_off[DNS_ANS_MAX_TTL];
 	uint8_t buf[DNS_BUILD_MAX];
 	uint8_t *spill;       /**< dns_builder_set_spill() storage, or NULL */
 	uint16_t spill_cap;   /**< bytes of it the builder may use */
+	uint8_t zp_zone[DNS_MAX_NAME]; /**< dns_builder_zone_ptr(): the zone, lower case */
 };
+
+#define DNS_ZP_OWNER 0x1 /**< dns_builder_zone_ptr(): owner names */
+#define DNS_ZP_RDATA 0x2 /**< dns_builder_zone_ptr(): names in rdata (targets, SOA names) */
 
 /** dns_builder.n_ttl once the records moved to the spill storage (no TTL offsets kept). */
 #define DNS_BUILD_SPILLED   0xffffu
@@ -238,6 +244,16 @@ int dns_builder_add_soa(struct dns_builder *b, enum dns_section sec, const char 
 /** Append a TXT record with one character-string. @return 0 or -errno */
 int dns_builder_add_txt(struct dns_builder *b, enum dns_section sec, const char *owner,
 			uint32_t ttl, const char *text);
+/**
+ * For the records added next (until called again): the names of the kinds in @p which
+ * (DNS_ZP_* bits, 0 for none) that end in @p zone (wire form, @p zone_len bytes), the
+ * zone the question name ends with, get that ending written as a pointer into the
+ * question, so the zone reads as the client spelled it (CoreDNS writes the names it makes
+ * under the zone in the query's case). Other names are written whole, lower-cased.
+ */
+void dns_builder_zone_ptr(struct dns_builder *b, unsigned which, const uint8_t *zone,
+			  uint16_t zone_len);
+
 /**
  * Write the finished value into @p out (capacity @p cap, dns_builder_size() needed).
  * The value of a spilled builder lists no TTL offsets (n_ttl 0) and may be larger than

@@ -62,18 +62,56 @@ static int builder_fail(struct dns_builder *b, int err)
 	return b->err;
 }
 
+void dns_builder_zone_ptr(struct dns_builder *b, unsigned which, const uint8_t *zone,
+			  uint16_t zone_len)
+{
+	b->zp_which = 0;
+	b->zp_len = 0;
+	/* The root would save nothing; a zone longer than the question cannot end it. */
+	if (which == 0 || zone == NULL || zone_len <= 1 || zone_len > DNS_MAX_NAME ||
+	    zone_len > b->qname_len)
+		return;
+	memcpy(b->zp_zone, zone, zone_len);
+	dns_name_lower(b->zp_zone, zone_len);
+	b->zp_len = zone_len;
+	b->zp_which = (uint8_t)which;
+}
+
+/*
+ * The wire name @p w (@p n bytes, lower case) with its zone ending replaced by a pointer
+ * to where the zone starts in the question (at offset 12, qname_len bytes), when the
+ * builder was told to for names of kind @p kind. @return the new length.
+ */
+static int zone_ptr(const struct dns_builder *b, unsigned kind, uint8_t *w, int n)
+{
+	int at = n - (int)b->zp_len, o = 0;
+
+	if (!(b->zp_which & kind) || at < 0 || memcmp(w + at, b->zp_zone, b->zp_len) != 0)
+		return n;
+	while (o < at)
+		o += w[o] + 1;
+	if (o != at)
+		return n; /* the ending is not on a label boundary */
+	dns_put16(w + at, (uint16_t)(0xc000 | (DNS_HDR_LEN + b->qname_len - b->zp_len)));
+	return at + 2;
+}
+
 /*
  * Owner: DNS_OWNER_QNAME is a pointer to the question at offset 12 (where the question
- * name always sits in a response), anything else is written uncompressed and lower-cased.
- * @return its length in @p out (DNS_MAX_NAME bytes), or negative errno.
+ * name always sits in a response), anything else is written lower-cased, uncompressed
+ * but for dns_builder_zone_ptr()'s zone. @return its length in @p out (DNS_MAX_NAME
+ * bytes), or negative errno.
  */
-static int put_owner(uint8_t *out, const char *owner)
+static int put_owner(const struct dns_builder *b, uint8_t *out, const char *owner)
 {
+	int n;
+
 	if (owner == DNS_OWNER_QNAME) {
 		dns_put16(out, 0xc000 | DNS_HDR_LEN);
 		return 2;
 	}
-	return dns_name_from_str(out, DNS_MAX_NAME, owner);
+	n = dns_name_from_str(out, DNS_MAX_NAME, owner);
+	return n < 0 ? n : zone_ptr(b, DNS_ZP_OWNER, out, n);
 }
 
 /*
@@ -118,7 +156,7 @@ static int builder_add(struct dns_builder *b, enum dns_section sec, const char *
 		rdlen += parts[i].len;
 	if (rdlen > UINT16_MAX)
 		return builder_fail(b, -EINVAL);
-	n = put_owner(own, owner);
+	n = put_owner(b, own, owner);
 	if (n < 0)
 		return builder_fail(b, n);
 	need = (size_t)n + 10 + rdlen;
@@ -181,7 +219,7 @@ static int rdata_name(struct dns_builder *b, uint8_t *out, const char *name)
 	n = dns_name_from_str(out, DNS_MAX_NAME, name);
 	if (n < 0)
 		return builder_fail(b, n);
-	return n;
+	return zone_ptr(b, DNS_ZP_RDATA, out, n);
 }
 
 int dns_builder_add_name(struct dns_builder *b, enum dns_section sec, const char *owner,

@@ -49,7 +49,7 @@
 #define TICK_BUDGET_NS   (20u * 1000000u) /* event work per tick before yielding */
 #define DIRTY_MAX        50000            /* more names than this: a full sync instead */
 #define DEP_DEPTH        8                /* ExternalName chains followed for updates */
-#define HOLD_MAX         4096             /* queries waiting for the initial sync */
+#define HOLD_MAX         1024             /* held questions (the runtime has 4096 slots) */
 #define PROG_BUCKETS     20               /* 1 ms x 2^i, as CoreDNS's histogram */
 #define PROG_PEND        256              /* trigger times observed once published */
 

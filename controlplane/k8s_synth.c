@@ -13,9 +13,11 @@
  *    accepts "http.tcp" and "_" as a wildcard. Other forms are NXDOMAIN.
  *  - SOA for a name below the apex is answered like any other type (NODATA when the name
  *    exists, else NXDOMAIN), MX is NODATA for existing names.
- *  - Names in rdata and the negative answer's SOA use the configured zone in lower case
- *    (CoreDNS writes the zone in the query's case); owners of records for the question
- *    echo the query's case.
+ *  - The negative answer's SOA (owner, MNAME, RNAME) uses the configured zone in lower
+ *    case (CoreDNS: the zone as the query spelled it): the fast path gives every name
+ *    of a zone one NXDOMAIN value. Names made under the zone in positive answers (SRV
+ *    targets and their additional owners, the apex NS, SOA) end in a pointer to the
+ *    zone in the question, so they read in the query's case as in CoreDNS.
  *  - ns.dns.<zone> has the addresses the runtime gives (k8s_synth.nsaddr); without any,
  *    the apex NS record is answered without glue.
  * Elsewhere in the plugin (k8s_plugin.c): before the initial sync only the questions the
@@ -906,8 +908,10 @@ static void srv_pass(struct qctx *q, const struct sents *l, uint16_t weight, boo
 		if (extra) {
 			rr = ans_rr(q->a, DNS_SEC_ADDITIONAL, e->ip.fam == 4 ? DNS_T_A : DNS_T_AAAA,
 				    q->s->cfg->ttl, toff);
-			if (rr != NULL)
+			if (rr != NULL) {
 				rr->d.addr = e->ip;
+				rr->zq = DNS_ZP_OWNER;
+			}
 			h = toff * 31u + k8s_ip_hash(&e->ip);
 		} else {
 			rr = ans_rr(q->a, DNS_SEC_ANSWER, DNS_T_SRV, q->s->cfg->ttl, K8S_OWNER_QNAME);
@@ -915,6 +919,7 @@ static void srv_pass(struct qctx *q, const struct sents *l, uint16_t weight, boo
 				rr->d.srv.weight = weight;
 				rr->d.srv.port = (uint16_t)e->port;
 				rr->d.srv.target = toff;
+				rr->zq = DNS_ZP_RDATA;
 			}
 			h = toff * 31u + (uint64_t)e->port;
 		}
@@ -1102,23 +1107,30 @@ static int do_ns(struct qctx *q)
 		return -ENOMEM;
 	off = ans_str(q->a, name);
 	rr->d.name = off;
+	rr->zq = DNS_ZP_RDATA;
 	for (unsigned i = 0; i < q->s->n_nsaddr; i++) {
 		const struct k8s_ip *ip = &q->s->nsaddr[i];
 
 		rr = ans_rr(q->a, DNS_SEC_ADDITIONAL, ip->fam == 4 ? DNS_T_A : DNS_T_AAAA,
 			    q->s->cfg->ttl, off);
-		if (rr != NULL)
+		if (rr != NULL) {
 			rr->d.addr = *ip;
+			rr->zq = DNS_ZP_OWNER;
+		}
 	}
 	return q->a->err;
 }
 
-/* Apex SOA: one record; the renderer fills the rdata from the zone. */
+/* Apex SOA: one record; the builder fills the rdata from the zone. */
 static int do_soa(struct qctx *q)
 {
 	uint32_t ttl = q->s->cfg->ttl < 300 ? q->s->cfg->ttl : 300;
+	struct k8s_rr *rr = ans_rr(q->a, DNS_SEC_ANSWER, DNS_T_SOA, ttl, K8S_OWNER_QNAME);
 
-	return ans_rr(q->a, DNS_SEC_ANSWER, DNS_T_SOA, ttl, K8S_OWNER_QNAME) != NULL ? 0 : -ENOMEM;
+	if (rr == NULL)
+		return -ENOMEM;
+	rr->zq = DNS_ZP_RDATA;
+	return 0;
 }
 
 static int dispatch(struct qctx *q, const struct wname *wn, const struct req *r, bool *nameerr)
@@ -1242,181 +1254,7 @@ int k8s_synth_dep_key(const struct k8s_config *cfg, const char *target, char *ke
 }
 
 /* ------------------------------------------------------------------------- */
-/* Rendering into a shared answer value                                        */
-
-struct vbuf {
-	uint8_t *rr;       /* records being written */
-	size_t len, cap, limit;
-	uint16_t ttl_off[DNS_ANS_MAX_TTL];
-	uint16_t n_ttl;
-	int err;
-};
-
-static uint8_t *vb_room(struct vbuf *v, size_t n)
-{
-	if (v->len + n > v->limit) {
-		v->err = -ENOSPC;
-		return NULL;
-	}
-	if (v->len + n > v->cap) {
-		size_t ncap = v->cap == 0 ? 512 : v->cap * 2;
-		uint8_t *p;
-
-		while (ncap < v->len + n)
-			ncap *= 2;
-		p = realloc(v->rr, ncap);
-		if (p == NULL) {
-			v->err = -ENOMEM;
-			return NULL;
-		}
-		v->rr = p;
-		v->cap = ncap;
-	}
-	return v->rr + v->len;
-}
-
-static void put16(uint8_t *p, uint16_t x)
-{
-	p[0] = (uint8_t)(x >> 8);
-	p[1] = (uint8_t)x;
-}
-
-static void put32(uint8_t *p, uint32_t x)
-{
-	put16(p, (uint16_t)(x >> 16));
-	put16(p + 2, (uint16_t)x);
-}
-
-/* Owner name: the question (0xC00C, so the query's case is echoed) or a literal name. */
-static int vb_name(struct vbuf *v, const char *name, uint8_t *tmp)
-{
-	int n;
-	uint8_t *p;
-
-	if (name == NULL) {
-		p = vb_room(v, 2);
-		if (p == NULL)
-			return v->err;
-		put16(p, 0xc000 | DNS_HDR_LEN);
-		v->len += 2;
-		return 0;
-	}
-	n = dns_name_from_str(tmp, DNS_MAX_NAME, name);
-	if (n < 0)
-		return v->err = n;
-	p = vb_room(v, (size_t)n);
-	if (p == NULL)
-		return v->err;
-	memcpy(p, tmp, (size_t)n);
-	v->len += (size_t)n;
-	return 0;
-}
-
-/* Rdata of @p rr into @p rd (capacity 2 names + 20). @return its length or -errno */
-static int rdata(const struct k8s_synth *s, const struct k8s_answer *a, int zone,
-		 const struct k8s_rr *rr, uint8_t *rd)
-{
-	const struct k8s_zone *z = &s->cfg->zones[zone];
-	char nm[DNS_MAX_NAME * 4 + 16];
-	int n, m;
-
-	switch (rr->type) {
-	case DNS_T_A:
-		memcpy(rd, rr->d.addr.a, 4);
-		return 4;
-	case DNS_T_AAAA:
-		memcpy(rd, rr->d.addr.a, 16);
-		return 16;
-	case DNS_T_CNAME:
-	case DNS_T_PTR:
-	case DNS_T_NS:
-		return dns_name_from_str(rd, DNS_MAX_NAME, k8s_answer_str(a, rr->d.name));
-	case DNS_T_TXT:
-		n = (int)strlen(k8s_answer_str(a, rr->d.name));
-		rd[0] = (uint8_t)n;
-		memcpy(rd + 1, k8s_answer_str(a, rr->d.name), (size_t)n);
-		return n + 1;
-	case DNS_T_SRV:
-		put16(rd, rr->d.srv.prio);
-		put16(rd + 2, rr->d.srv.weight);
-		put16(rd + 4, rr->d.srv.port);
-		n = dns_name_from_str(rd + 6, DNS_MAX_NAME, k8s_answer_str(a, rr->d.srv.target));
-		return n < 0 ? n : n + 6;
-	case DNS_T_SOA:
-		compose(nm, sizeof(nm), "ns.dns", z);
-		n = dns_name_from_str(rd, DNS_MAX_NAME, nm);
-		compose(nm, sizeof(nm), "hostmaster", z);
-		m = n < 0 ? n : dns_name_from_str(rd + n, DNS_MAX_NAME, nm);
-		if (m < 0)
-			return m;
-		put32(rd + n + m, s->serial);
-		put32(rd + n + m + 4, 7200);
-		put32(rd + n + m + 8, 1800);
-		put32(rd + n + m + 12, 86400);
-		put32(rd + n + m + 16, s->cfg->ttl);
-		return n + m + 20;
-	default:
-		return -EINVAL;
-	}
-}
-
-static int vb_rr(struct vbuf *v, const struct k8s_synth *s, const struct k8s_answer *a,
-		 int zone, const struct k8s_rr *rr, const char *owner)
-{
-	uint8_t tmp[DNS_MAX_NAME], rd[2 * DNS_MAX_NAME + 32], *p;
-	size_t mark = v->len;
-	int n = rdata(s, a, zone, rr, rd);
-
-	if (n < 0)
-		return v->err = n;
-	if (vb_name(v, owner, tmp) != 0 || (p = vb_room(v, 10 + (size_t)n)) == NULL) {
-		v->len = mark;
-		return v->err;
-	}
-	put16(p, rr->type);
-	put16(p + 2, DNS_C_IN);
-	put32(p + 4, rr->ttl);
-	put16(p + 8, (uint16_t)n);
-	memcpy(p + 10, rd, (size_t)n);
-	if (v->n_ttl < DNS_ANS_MAX_TTL)
-		v->ttl_off[v->n_ttl++] = (uint16_t)(v->len + 4);
-	v->len += 10 + (size_t)n;
-	return 0;
-}
-
-/* Assemble header + records + TTL offsets into @p *buf. @return the value size */
-static int vb_finish(struct vbuf *v, uint16_t flags, const uint16_t count[3], uint16_t qname_len,
-		     uint8_t **buf, size_t *cap)
-{
-	size_t pad = (v->len + 1) & ~(size_t)1;
-	size_t size = sizeof(struct dns_answer) + pad + v->n_ttl * sizeof(uint16_t);
-	struct dns_answer *ans;
-
-	if (size > *cap) {
-		uint8_t *p = realloc(*buf, size);
-
-		if (p == NULL)
-			return -ENOMEM;
-		*buf = p;
-		*cap = size;
-	}
-	ans = (struct dns_answer *)(void *)*buf;
-	memset(ans, 0, sizeof(*ans));
-	ans->magic = DNS_ANS_MAGIC;
-	ans->flags = flags;
-	ans->ancount = count[DNS_SEC_ANSWER];
-	ans->nscount = count[DNS_SEC_AUTHORITY];
-	ans->arcount = count[DNS_SEC_ADDITIONAL];
-	ans->qname_len = qname_len;
-	ans->rr_len = (uint16_t)v->len;
-	ans->n_ttl = v->n_ttl;
-	if (v->len != 0)
-		memcpy(ans->rr, v->rr, v->len);
-	if (pad != v->len)
-		ans->rr[v->len] = 0;
-	memcpy(ans->rr + pad, v->ttl_off, v->n_ttl * sizeof(uint16_t));
-	return (int)size;
-}
+/* Into a dns_builder (the engine's answer path)                               */
 
 static uint16_t rc_flags(enum k8s_rc rc)
 {
@@ -1432,71 +1270,16 @@ static uint16_t rc_flags(enum k8s_rc rc)
 	}
 }
 
-static int render_soa(struct vbuf *v, const struct k8s_synth *s, int zone, uint16_t count[3])
-{
-	struct k8s_rr soa = { DNS_SEC_AUTHORITY, DNS_T_SOA, s->cfg->ttl < 300 ? s->cfg->ttl : 300,
-			      0, { { 0, { 0 } } } };
-
-	if (vb_rr(v, s, NULL, zone, &soa, s->cfg->zones[zone].name) != 0)
-		return v->err;
-	count[DNS_SEC_AUTHORITY]++;
-	return 0;
-}
-
-int k8s_render(const struct k8s_synth *s, const struct k8s_answer *a, uint16_t qname_len,
-	       uint8_t **buf, size_t *cap)
-{
-	/* The whole response must fit a 64 KiB TCP message: header, question, OPT. */
-	struct vbuf v = { NULL, 0, 0, 65535u - DNS_HDR_LEN - 4 - 11 - qname_len, { 0 }, 0, 0 };
-	uint16_t count[3] = { 0, 0, 0 };
-	int rc;
-
-	if (a->rc == K8S_RC_FALLTHROUGH || a->rc == K8S_RC_NOTOURS)
-		return -EINVAL;
-	for (int sec = DNS_SEC_ANSWER; sec <= DNS_SEC_ADDITIONAL && a->rc == K8S_RC_ANSWER; sec++) {
-		for (unsigned i = 0; i < a->n && v.err == 0; i++) {
-			const struct k8s_rr *rr = &a->rr[i];
-
-			if (rr->sec != sec)
-				continue;
-			if (vb_rr(&v, s, a, a->zone, rr, rr->owner == K8S_OWNER_QNAME ? NULL :
-				  k8s_answer_str(a, rr->owner)) == 0)
-				count[sec]++;
-		}
-	}
-	/* Larger than one TCP message: the records that did not fit are dropped. */
-	if (v.err == -ENOSPC)
-		v.err = 0;
-	if (a->rc == K8S_RC_NODATA || a->rc == K8S_RC_NXDOMAIN || a->rc == K8S_RC_SERVFAIL)
-		render_soa(&v, s, a->zone, count);
-	rc = v.err == 0 ? vb_finish(&v, rc_flags(a->rc), count, qname_len, buf, cap) : v.err;
-	free(v.rr);
-	return rc;
-}
-
-int k8s_render_zone_nx(const struct k8s_synth *s, int zone, uint8_t **buf, size_t *cap)
-{
-	struct vbuf v = { NULL, 0, 0, 4096, { 0 }, 0, 0 };
-	uint16_t count[3] = { 0, 0, 0 };
-	int rc = render_soa(&v, s, zone, count);
-
-	/* Used for any name under the zone: nothing points into the question. */
-	if (rc == 0)
-		rc = vb_finish(&v, DNS_F_AA | DNS_RCODE_NXDOMAIN, count, 0, buf, cap);
-	free(v.rr);
-	return rc;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Into a dns_builder (the engine's answer path)                               */
-
 static int build_rr(const struct k8s_synth *s, const struct k8s_answer *a, const struct k8s_rr *rr,
 		    struct dns_builder *b)
 {
 	const char *owner = rr->owner == K8S_OWNER_QNAME ? DNS_OWNER_QNAME :
 			    k8s_answer_str(a, rr->owner);
 	enum dns_section sec = (enum dns_section)rr->sec;
+	const struct k8s_zone *z = &s->cfg->zones[a->zone];
 
+	/* Names made under the question's zone spell it as the query did (CoreDNS). */
+	dns_builder_zone_ptr(b, rr->zq, z->wire, z->wire_len);
 	switch (rr->type) {
 	case DNS_T_A:
 	case DNS_T_AAAA:
@@ -1554,6 +1337,9 @@ int k8s_build(const struct k8s_synth *s, const struct k8s_answer *a, struct dns_
 			return 0;
 		}
 	}
+	dns_builder_zone_ptr(b, 0, NULL, 0);
+	/* The negative answer's SOA stays in lower case: the fast path gives the same
+	 * value to every name of the zone, whatever the length of the question. */
 	if (a->rc == K8S_RC_NODATA || a->rc == K8S_RC_NXDOMAIN || a->rc == K8S_RC_SERVFAIL)
 		return k8s_build_soa(s, a->zone, DNS_SEC_AUTHORITY, s->cfg->zones[a->zone].name, b);
 	return 0;

@@ -52,6 +52,7 @@ struct k8s_rr {
 	uint16_t type;
 	uint32_t ttl;
 	uint32_t owner;   /**< K8S_OWNER_QNAME or string offset */
+	uint8_t zq;       /**< DNS_ZP_* : names made under the question's zone (its case) */
 	union {
 		struct k8s_ip addr;
 		uint32_t name; /**< CNAME, PTR, NS target; TXT text */
@@ -107,16 +108,6 @@ int k8s_synth_answer(const struct k8s_synth *s, const uint8_t *qname, size_t qle
 		     uint16_t qtype, struct k8s_vcache *vc, struct k8s_answer *a);
 
 /**
- * Render @p a as a shared answer value for a question of wire length @p qname_len into
- * @p *buf (grown with realloc; capacity in @p *cap). Negative answers get the zone's SOA
- * in authority. Values may exceed DNS_BUILD_MAX (big headless services): the fast path
- * then answers UDP with TC=1. @return the value size, or negative errno
- * (-EINVAL for FALLTHROUGH / NOTOURS, which have no value).
- */
-int k8s_render(const struct k8s_synth *s, const struct k8s_answer *a, uint16_t qname_len,
-	       uint8_t **buf, size_t *cap);
-
-/**
  * Put @p a into @p b (records, header flags; negative answers get the zone's SOA in
  * authority). A dns_builder holds DNS_ANS_MAX_TTL records / DNS_BUILD_MAX bytes, or its
  * spill storage's size (answers): with @p partial what does not fit is dropped and
@@ -131,8 +122,6 @@ int k8s_build(const struct k8s_synth *s, const struct k8s_answer *a, struct dns_
 int k8s_build_soa(const struct k8s_synth *s, int zone, enum dns_section sec, const char *owner,
 		  struct dns_builder *b);
 
-/** The fast path's answer for misses under zone @p zone: NXDOMAIN + SOA. @return size or -errno */
-int k8s_render_zone_nx(const struct k8s_synth *s, int zone, uint8_t **buf, size_t *cap);
 
 /**
  * For the store's ExternalName index: the "ns/name" of the service an in-zone target

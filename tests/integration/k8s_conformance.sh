@@ -305,6 +305,15 @@ step "SRV targets: object names + zone in the query's case"
 dq @$S4 _HTTP._Tcp.Dual.Conf.SVC.Cluster.LOCAL SRV
 assert_answer "mixed-case SRV" NOERROR 'aa' 1
 check "SRV owner" "_HTTP._Tcp.Dual.Conf.SVC.Cluster.LOCAL." "$(q_section ANSWER | awk '{ print $1 }')"
+check "SRV target: object names, zone as asked" "0 50 80 dual.conf.svc.Cluster.LOCAL." "$(srvs)"
+check "additional owners: the target" \
+	"dual.conf.svc.Cluster.LOCAL. A 10.96.10.1|dual.conf.svc.Cluster.LOCAL. AAAA fd00:10:96::a01" "$(sect ADDITIONAL)"
+dq @$S4 _db._tcp.hl.conf.svc.CLUSTER.local SRV
+check "headless SRV targets: zone as asked" "$(printf '%s|' \
+	"0 25 5432 10-244-20-2.hl.conf.svc.CLUSTER.local." \
+	"0 25 5432 fd00-10-244--21.hl.conf.svc.CLUSTER.local." \
+	"0 25 5432 fd00-10-244-20--0.hl.conf.svc.CLUSTER.local." \
+	"0 25 5432 hl-0.hl.conf.svc.CLUSTER.local." | sed 's/|$//')" "$(srvs)"
 
 step "apex SOA and NS"
 kq @$S4 $Z SOA

@@ -692,6 +692,58 @@ static void test_builder_errors(void)
 	CHECK_EQ(b.flags, DNS_F_AA);
 }
 
+/* dns_builder_zone_ptr(): names made under the question's zone read in the query's case. */
+static void test_zone_ptr(void)
+{
+	struct msgw m;
+	struct dns_query q;
+	struct resp_view v;
+	struct dns_builder b;
+	struct dns_key k;
+	uint8_t out[2048], zone[DNS_MAX_NAME];
+	char t[1024];
+	int len, zl = dns_name_from_str(zone, sizeof(zone), "Cluster.Local");
+
+	CHECK_EQ(zl, 15);
+	CHECK_EQ(dns_key_from_str(&k, "_http._tcp.web.ns1.svc.cluster.local", DNS_T_SRV), 0);
+	dns_builder_init(&b, &k, DNS_F_AA);
+	dns_builder_zone_ptr(&b, DNS_ZP_RDATA, zone, (uint16_t)zl);
+	CHECK_EQ(dns_builder_add_srv(&b, DNS_SEC_ANSWER, NULL, 30, 0, 100, 80,
+				     "web.ns1.svc.cluster.local"), 0);
+	/* Names outside the zone, or where the zone is not a whole-label ending: whole. */
+	CHECK_EQ(dns_builder_add_name(&b, DNS_SEC_ANSWER, NULL, DNS_T_CNAME, 30, "www.example.org"), 0);
+	CHECK_EQ(dns_builder_add_name(&b, DNS_SEC_ANSWER, NULL, DNS_T_CNAME, 30, "xcluster.local"), 0);
+	dns_builder_zone_ptr(&b, DNS_ZP_OWNER, zone, (uint16_t)zl);
+	CHECK_EQ(dns_builder_add_addr(&b, DNS_SEC_ADDITIONAL, "web.ns1.svc.cluster.local", 30,
+				      (const uint8_t *)"\12\140\1\1", AF_INET), 0);
+	dns_builder_zone_ptr(&b, 0, NULL, 0);
+	CHECK_EQ(dns_builder_add_addr(&b, DNS_SEC_ADDITIONAL, "web.ns1.svc.cluster.local", 30,
+				      (const uint8_t *)"\12\140\1\2", AF_INET), 0);
+	CHECK(dns_builder_finish(&b, &val_mem.a, sizeof(val_mem)) > 0);
+
+	mw_query(&m, 7, "_HTTP._tcp.Web.NS1.svc.CLUSTER.local", DNS_T_SRV, 1232, 0, 1);
+	CHECK_EQ(dns_parse_query(m.buf, m.len, &q), DNS_RCODE_NOERROR);
+	memcpy(out, m.buf, m.len);
+	len = dns_write_answer(out, sizeof(out), &q, &val_mem.a, 0);
+	check_resp_common(out, len, "_HTTP._tcp.Web.NS1.svc.CLUSTER.local.", DNS_T_SRV, &v);
+	CHECK_EQ(v.an, 3);
+	CHECK_EQ(v.ar, 3);
+	CHECK_EQ(v.rr[0].rdlen, 6 + 12 + 2); /* web.ns1.svc + a pointer */
+	CHECK(dns_name_to_str(out, (size_t)len, v.rr[0].rdata_off + 6, t, sizeof(t)) > 0);
+	CHECK_STR(t, "web.ns1.svc.CLUSTER.local.");
+	CHECK(dns_name_to_str(out, (size_t)len, v.rr[1].rdata_off, t, sizeof(t)) > 0);
+	CHECK_STR(t, "www.example.org.");
+	CHECK(dns_name_to_str(out, (size_t)len, v.rr[2].rdata_off, t, sizeof(t)) > 0);
+	CHECK_STR(t, "xcluster.local.");
+	CHECK_STR(v.rr[3].owner, "web.ns1.svc.CLUSTER.local.");
+	CHECK_STR(v.rr[4].owner, "web.ns1.svc.cluster.local.");
+	/* A zone longer than the question cannot end it: ignored. */
+	CHECK_EQ(dns_key_from_str(&k, "local", DNS_T_NS), 0);
+	dns_builder_init(&b, &k, DNS_F_AA);
+	dns_builder_zone_ptr(&b, DNS_ZP_RDATA, zone, (uint16_t)zl);
+	CHECK_EQ(b.zp_len, 0);
+}
+
 int main(void)
 {
 	test_builder_layout();
@@ -699,6 +751,7 @@ int main(void)
 	test_builder_spill();
 	test_builder_errors();
 	test_answer_roundtrip();
+	test_zone_ptr();
 	test_rcode_from_value();
 	test_truncation();
 	test_no_write_past_cap();

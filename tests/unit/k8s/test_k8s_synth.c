@@ -195,9 +195,10 @@ static void test_srv(void)
 	KT_CHECK(r.aa);
 	KT_STR(r.answer, "_http._tcp.mysvc.default.svc.cluster.local. 5 IN SRV 0 100 80 mysvc.default.svc.cluster.local.\n");
 	KT_STR(r.additional, "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
-	/* Owner case echoed, target from object names + zone. */
-	kt_query(&t, "_HTTP._TCP.MySvc.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_STR(r.answer, "_HTTP._TCP.MySvc.default.svc.cluster.local. 5 IN SRV 0 100 80 mysvc.default.svc.cluster.local.\n");
+	/* Owner case echoed, target from object names + zone in the query's case. */
+	kt_query(&t, "_HTTP._TCP.MySvc.default.SVC.Cluster.LOCAL", DNS_T_SRV, &r);
+	KT_STR(r.answer, "_HTTP._TCP.MySvc.default.SVC.Cluster.LOCAL. 5 IN SRV 0 100 80 mysvc.default.svc.Cluster.LOCAL.\n");
+	KT_STR(r.additional, "mysvc.default.svc.Cluster.LOCAL. 5 IN A 10.96.0.10\n");
 	/* Dual stack: N=2 before dedup -> weight 50, one SRV, A and AAAA in additional. */
 	kt_query(&t, "_http._tcp.dual.default.svc.cluster.local", DNS_T_SRV, &r);
 	KT_STR(r.answer, "_http._tcp.dual.default.svc.cluster.local. 5 IN SRV 0 50 80 dual.default.svc.cluster.local.\n");
@@ -327,7 +328,11 @@ static void test_namespaces_and_apex(void)
 	KT_STR(r.answer, SOA_CL);
 	KT_STR(r.authority, "");
 	kt_query(&t, "Cluster.Local", DNS_T_SOA, &r);
-	KT_STR(r.answer, "Cluster.Local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1700000000 7200 1800 86400 5\n");
+	KT_STR(r.answer, "Cluster.Local. 5 IN SOA ns.dns.Cluster.Local. hostmaster.Cluster.Local. 1700000000 7200 1800 86400 5\n");
+	/* Negative answers keep the configured zone's case (one value for the whole zone). */
+	kt_query(&t, "Nope.Default.SVC.Cluster.Local", DNS_T_A, &r);
+	KT_EQ(r.rcode, 3);
+	KT_STR(r.authority, SOA_CL);
 	kt_query(&t, "cluster.local", DNS_T_NS, &r);
 	KT_STR(r.answer, "cluster.local. 5 IN NS ns.dns.cluster.local.\n");
 	/* TXT: NXDOMAIN where no record of any type exists, as CoreDNS. */
@@ -360,6 +365,10 @@ static void test_ns_addrs(void)
 	KT_STR(r.answer, "cluster.local. 5 IN NS ns.dns.cluster.local.\n");
 	KT_STR(r.additional, "ns.dns.cluster.local. 5 IN A 198.18.0.53\n"
 			     "ns.dns.cluster.local. 5 IN AAAA 2001:db8::53\n");
+	kt_query(&t, "CLUSTER.local", DNS_T_NS, &r);
+	KT_STR(r.answer, "CLUSTER.local. 5 IN NS ns.dns.CLUSTER.local.\n");
+	KT_STR(r.additional, "ns.dns.CLUSTER.local. 5 IN A 198.18.0.53\n"
+			     "ns.dns.CLUSTER.local. 5 IN AAAA 2001:db8::53\n");
 	kt_query(&t, "ns.dns.cluster.local", DNS_T_A, &r);
 	KT_STR(r.answer, "ns.dns.cluster.local. 5 IN A 198.18.0.53\n");
 	kt_query(&t, "ns.dns.cluster.local", DNS_T_AAAA, &r);
