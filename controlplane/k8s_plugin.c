@@ -266,6 +266,19 @@ static void informer_free(struct k8s_informer *inf)
 	free(inf);
 }
 
+/* client-go's feature gate, from the environment as client-go reads it (Go ParseBool). */
+static bool watch_list_enabled(void)
+{
+	static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	const char *v = getenv("KUBE_FEATURE_WatchListClient");
+
+	for (size_t i = 0; v != NULL && i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
 static struct k8s_informer *informer_new(struct k8s_config *c, char *key, char *err,
 					 size_t errlen)
 {
@@ -302,6 +315,7 @@ static struct k8s_informer *informer_new(struct k8s_config *c, char *key, char *
 	wc.conv.endpoint_pod_names = inf->cfg.endpoint_pod_names;
 	wc.wake = wake_cb;
 	wc.wake_ctx = inf;
+	wc.watch_list = watch_list_enabled();
 	for (int i = 0; i < K8S_RES_N; i++)
 		inf->listed[i] = !wc.watch[i];
 	inf->watch = k8s_watch_start(&wc, err, errlen);

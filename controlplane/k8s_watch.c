@@ -108,6 +108,8 @@ struct wres {
 	char *cont;         /* LIST continue token */
 	bool need_list;     /* next request is a LIST (start, after 410) */
 	bool in_list;       /* LIST_BEGIN queued, LIST_END not yet */
+	bool streaming;     /* this watch streams the list (WatchList) until its bookmark */
+	bool wl_off;        /* the server rejected WatchList: paged LISTs */
 	bool gone;          /* ERROR event with code 410 */
 	bool got_data;      /* the watch delivered something: the server is fine */
 	char *body;
@@ -289,7 +291,7 @@ static size_t url_param(CURL *c, char *url, size_t o, size_t cap, const char *k,
 	return o;
 }
 
-/* @return the request URL in @p url. */
+/* @return the request URL in @p url: a LIST page, a streaming list, or a watch. */
 static void build_url(struct wres *r, char *url, size_t cap, bool list, unsigned timeout_s)
 {
 	struct k8s_watch *w = r->w;
@@ -302,6 +304,11 @@ static void build_url(struct wres *r, char *url, size_t cap, bool list, unsigned
 				      w->cfg.list_limit ? w->cfg.list_limit : 500);
 		if (r->cont != NULL)
 			o = url_param(r->easy, url, o, cap, "continue", r->cont);
+	} else if (r->streaming) {
+		/* No resourceVersion: NotOlderThan "" is "the current state" (client-go's). */
+		o += (size_t)snprintf(url + o, cap - o, "watch=1&allowWatchBookmarks=true"
+				      "&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+				      "&timeoutSeconds=%u", timeout_s);
 	} else {
 		o += (size_t)snprintf(url + o, cap - o, "watch=1&allowWatchBookmarks=true"
 				      "&timeoutSeconds=%u", timeout_s);
@@ -351,7 +358,7 @@ static void setup_tls(struct k8s_watch *w, CURL *c)
 static int start_req(struct wres *r, uint64_t now)
 {
 	struct k8s_watch *w = r->w;
-	bool list = r->need_list;
+	bool list = r->need_list && (!w->cfg.watch_list || r->wl_off);
 	unsigned lo = w->cfg.watch_min_s ? w->cfg.watch_min_s : 300;
 	unsigned hi = w->cfg.watch_max_s ? w->cfg.watch_max_s : 600;
 	unsigned tmo = lo + (hi > lo ? (unsigned)rand_r(&w->seed) % (hi - lo + 1) : 0);
@@ -361,6 +368,7 @@ static int start_req(struct wres *r, uint64_t now)
 	r->easy = curl_easy_init();
 	if (r->easy == NULL)
 		return -ENOMEM;
+	r->streaming = r->need_list && !list;
 	build_url(r, url, sizeof(url), list, tmo);
 	r->hdrs = curl_slist_append(NULL, "Accept: application/json");
 	if (tok != NULL && tok[0] != '\0') {
@@ -393,7 +401,11 @@ static int start_req(struct wres *r, uint64_t now)
 	r->got_data = false;
 	k8s_stream_reset(&r->stream);
 	r->st = list ? WS_LIST : WS_WATCH;
-	stat_add(w, list ? &w->st.lists : &w->st.watches);
+	stat_add(w, list || r->streaming ? &w->st.lists : &w->st.watches);
+	if (r->streaming && !r->in_list) {
+		queue(w, K8S_EV_LIST_BEGIN, r->res, NULL);
+		r->in_list = true;
+	}
 	if (curl_multi_add_handle(w->multi, r->easy) != CURLM_OK) {
 		curl_easy_cleanup(r->easy);
 		r->easy = NULL;
@@ -450,6 +462,15 @@ static void queue_obj(struct wres *r, enum k8s_ev_type type, const json_t *obj)
 	queue(r->w, type, r->res, o);
 }
 
+/* The bookmark that ends a streamed list (WatchList). */
+static bool initial_events_end(const json_t *obj)
+{
+	const json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
+	const char *v = json_string_value(json_object_get(ann, "k8s.io/initial-events-end"));
+
+	return v != NULL && strcmp(v, "true") == 0;
+}
+
 /* A watch event line. @return 0, or 1 to end the transfer (ERROR event). */
 static int on_event(void *ctx, char *line, size_t len)
 {
@@ -470,6 +491,13 @@ static int on_event(void *ctx, char *line, size_t len)
 	if (strcmp(type, "BOOKMARK") == 0) {
 		set_rv(r, obj);
 		stat_add(r->w, &r->w->st.bookmarks);
+		if (r->streaming && initial_events_end(obj)) {
+			/* The streamed list is whole: what it did not bring is gone. */
+			queue(r->w, K8S_EV_LIST_END, r->res, NULL);
+			r->in_list = false;
+			r->need_list = false;
+			r->streaming = false;
+		}
 	} else if (strcmp(type, "ERROR") == 0) {
 		json_int_t code = json_integer_value(json_object_get(obj, "code"));
 		const char *msg = json_string_value(json_object_get(obj, "message"));
@@ -606,6 +634,16 @@ static void list_done(struct wres *r, CURLcode res, long status, uint64_t now)
 
 static void watch_done(struct wres *r, CURLcode res, long status, uint64_t now)
 {
+	/* A server without WatchList (before 1.27, or the feature off) rejects the
+	 * parameters (400/422; 403/404/405 from proxies): page LISTs from now on. */
+	if (r->streaming && status >= 400 && status < 500 && status != 401 && status != 410 &&
+	    status != 429) {
+		r->wl_off = true;
+		r->due_ms = now;
+		stat_error(r->w, status, "watch-list %.20s: %.120s", k8s_res_name(r->res),
+			   "rejected by the server, listing instead");
+		return;
+	}
 	if (r->gone || status == 410) {
 		/* The RV is too old: the full state comes again from a LIST. */
 		r->need_list = true;

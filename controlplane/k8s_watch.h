@@ -75,6 +75,10 @@ struct k8s_watch_cfg {
 	unsigned watch_min_s, watch_max_s;  /**< timeoutSeconds range (0: 300..600) */
 	unsigned connect_timeout_ms;        /**< 0: 5000 */
 	unsigned idle_timeout_s;            /**< a watch silent this long is dropped (0: 90) */
+	/** client-go's WatchListClient: (re)lists are streamed by a watch with
+	 *  sendInitialEvents=true, ended by the k8s.io/initial-events-end bookmark; a
+	 *  server that rejects it (4xx) gets paged LISTs from then on. */
+	bool watch_list;
 };
 
 struct k8s_watch_stats {

@@ -390,22 +390,41 @@ void kt_fake_stop(struct kt_fake *f)
 	}
 }
 
-static size_t discard(char *p, size_t sz, size_t n, void *ctx)
+/* The response body into a struct text (cut at its capacity), or dropped. */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static size_t keep(char *p, size_t sz, size_t n, void *ctx)
 {
-	(void)p;
-	(void)ctx;
-	return sz * n;
+	struct text *t = ctx;
+	size_t len = sz * n;
+
+	if (t != NULL && t->cap > 0) {
+		size_t room = t->cap - 1 - t->len;
+		size_t k = len < room ? len : room;
+
+		memcpy(t->p + t->len, p, k);
+		t->len += k;
+		t->p[t->len] = '\0';
+	}
+	return len;
 }
 
-long kt_http(const struct kt_fake *f, const char *method, const char *path, const char *body)
+long kt_http_body(const struct kt_fake *f, const char *method, const char *path,
+		  const char *body, char *out, size_t cap)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
+	struct text t = { out, 0, cap };
 	char url[512], auth[128];
 	long code = 0;
 
 	if (c == NULL)
 		return 0;
+	if (cap > 0)
+		out[0] = '\0';
 	snprintf(url, sizeof(url), "%s%s", f->base, path);
 	h = curl_slist_append(h, "Content-Type: application/json");
 	if (f->token[0] != '\0') {
@@ -417,11 +436,17 @@ long kt_http(const struct kt_fake *f, const char *method, const char *path, cons
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (body != NULL)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	return code;
+}
+
+long kt_http(const struct kt_fake *f, const char *method, const char *path, const char *body)
+{
+	return kt_http_body(f, method, path, body, NULL, 0);
 }

@@ -117,3 +117,6 @@ int kt_fake_start_args(struct kt_fake *f, const char *root, const char *objects,
 void kt_fake_stop(struct kt_fake *f);
 /** @p method @p path with JSON @p body (may be NULL). @return the HTTP status, 0 on failure */
 long kt_http(const struct kt_fake *f, const char *method, const char *path, const char *body);
+/** The same, keeping the response body in @p out (@p cap bytes, NUL-terminated, cut). */
+long kt_http_body(const struct kt_fake *f, const char *method, const char *path,
+		  const char *body, char *out, size_t cap);

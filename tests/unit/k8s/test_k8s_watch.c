@@ -127,7 +127,8 @@ static void drain(struct k8s_watch *w, struct seen *s)
 		} \
 	} while (0)
 
-static struct k8s_watch *watch_on(const struct kt_fake *f, struct k8s_conn *conn)
+static struct k8s_watch *watch_on(const struct kt_fake *f, struct k8s_conn *conn,
+				  bool watch_list)
 {
 	struct k8s_watch_cfg cfg;
 	char err[256];
@@ -142,6 +143,7 @@ static struct k8s_watch *watch_on(const struct kt_fake *f, struct k8s_conn *conn
 		cfg.watch[i] = true;
 	cfg.backoff_min_ms = 100;
 	cfg.backoff_max_ms = 400;
+	cfg.watch_list = watch_list;
 	w = k8s_watch_start(&cfg, err, sizeof(err));
 	if (w == NULL)
 		fprintf(stderr, "watch: %s\n", err);
@@ -177,7 +179,7 @@ static void test_watch(const char *root, const char *gone_mode, int *skip)
 		return;
 	}
 	memset(&s, 0, sizeof(s));
-	w = watch_on(&f, &conn);
+	w = watch_on(&f, &conn, false);
 	KT_CHECK(w != NULL);
 	if (w == NULL)
 		goto out;
@@ -297,6 +299,89 @@ out:
 	kt_fake_stop(&f);
 }
 
+/* Requests of the fake server's log whose path has @p needle. */
+static unsigned requests_with(const struct kt_fake *f, const char *needle)
+{
+	static char log[262144];
+	unsigned n = 0;
+
+	KT_EQ(kt_http_body(f, "GET", "/fake/requests", NULL, log, sizeof(log)), 200);
+	for (const char *p = strstr(log, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * WatchList (KUBE_FEATURE_WatchListClient): each list is a watch streaming the current
+ * state, ended by the initial-events-end bookmark; no LIST request. A server that
+ * rejects the parameters (422 here) gets LIST pages instead.
+ */
+static void test_watch_list(const char *root, int *skip)
+{
+	struct kt_fake f = { 0 };
+	struct k8s_conn conn;
+	struct k8s_watch *w;
+	struct seen s;
+	int rc = kt_fake_start(&f, root, "basic.json", TOKEN, "http");
+
+	memset(&conn, 0, sizeof(conn));
+	if (rc != 0) {
+		*skip |= rc == 77;
+		KT_CHECK(rc == 77);
+		kt_fake_stop(&f);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	w = watch_on(&f, &conn, true);
+	KT_CHECK(w != NULL);
+	if (w == NULL)
+		goto out;
+	WAIT_FOR(w, &s, 10000, s.ends[0] && s.ends[1] && s.ends[2] && s.ends[3]);
+	for (int i = 0; i < K8S_RES_N; i++) {
+		KT_EQ(s.begins[i], 1);
+		KT_EQ(s.ends[i], 1);
+	}
+	KT_EQ(s.upserts[K8S_RES_NS], 4);
+	KT_EQ(s.upserts[K8S_RES_SVC], 6);
+	KT_EQ(s.upserts[K8S_RES_SLICE], 2);
+	/* Live events on the same stream after the bookmark. */
+	create_svc(&f, "live-wl");
+	WAIT_FOR(w, &s, 5000, strcmp(s.last_name[K8S_RES_SVC], "live-wl") == 0);
+	KT_STR(s.last_name[K8S_RES_SVC], "live-wl");
+	KT_EQ(s.ends[K8S_RES_SVC], 1);
+	/* 410 on the next watches: the relist is streamed again. */
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	WAIT_FOR(w, &s, 10000, s.ends[K8S_RES_SVC] >= 2);
+	KT_CHECK(s.ends[K8S_RES_SVC] >= 2);
+	k8s_watch_stop(w);
+	k8s_conn_fini(&conn);
+	/* (the server logs a watch once it ends) */
+	usleep(300000);
+	KT_CHECK(requests_with(&f, "sendInitialEvents=true&resourceVersionMatch=NotOlderThan") >= 5);
+	KT_EQ(requests_with(&f, "limit="), 0);
+
+	/* A server without WatchList: 422 for the streaming requests, then LIST pages. */
+	KT_EQ(kt_http(&f, "DELETE", "/fake/requests", NULL), 200);
+	KT_EQ(kt_http(&f, "POST", "/fake/fault",
+		      "{\"action\":\"error\",\"code\":422,\"count\":4}"), 200);
+	memset(&s, 0, sizeof(s));
+	w = watch_on(&f, &conn, true);
+	KT_CHECK(w != NULL);
+	if (w == NULL)
+		goto out;
+	WAIT_FOR(w, &s, 10000, s.ends[0] && s.ends[1] && s.ends[2] && s.ends[3]);
+	for (int i = 0; i < K8S_RES_N; i++)
+		KT_EQ(s.ends[i], 1);
+	KT_EQ(s.upserts[K8S_RES_SVC], 7);
+	KT_CHECK(requests_with(&f, "limit=") >= 4);
+	KT_CHECK(requests_with(&f, "\"code\":422") >= 4);
+	k8s_watch_stop(w);
+out:
+	k8s_conn_fini(&conn);
+	kt_fake_stop(&f);
+}
+
 int main(int argc, char **argv)
 {
 	int skip = 0;
@@ -311,6 +396,8 @@ int main(int argc, char **argv)
 			test_watch(argv[1], "event", &skip);
 		if (!skip)
 			test_token_file(argv[1], &skip);
+		if (!skip)
+			test_watch_list(argv[1], &skip);
 	} else {
 		skip = 1;
 	}
