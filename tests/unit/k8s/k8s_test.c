@@ -16,9 +16,6 @@
 
 #include "k8s_test.h"
 
-int kt_fail;
-int kt_checks;
-
 static int dep_key(void *ctx, const char *target, char *key, size_t cap)
 {
 	return k8s_synth_dep_key(ctx, target, key, cap);
@@ -33,10 +30,8 @@ void kt_init(struct kt *t, const char *zones, const char *const *options)
 	k8s_config_init(&t->cfg);
 	snprintf(buf, sizeof(buf), "%s", zones);
 	for (char *z = strtok_r(buf, " ", &save); z != NULL; z = strtok_r(NULL, " ", &save)) {
-		if (k8s_config_add_zone(&t->cfg, z, err, sizeof(err)) != 0) {
-			fprintf(stderr, "zone %s: %s\n", z, err);
-			kt_fail++;
-		}
+		CHECK_MSG(k8s_config_add_zone(&t->cfg, z, err, sizeof(err)) == 0, "zone %s: %s", z,
+			  err);
 	}
 	for (unsigned i = 0; options != NULL && options[i] != NULL; i++) {
 		char line[512], *args[16], *sp = NULL;
@@ -45,11 +40,8 @@ void kt_init(struct kt *t, const char *zones, const char *const *options)
 		snprintf(line, sizeof(line), "%s", options[i]);
 		for (char *w = strtok_r(line, " ", &sp); w != NULL && n < 16; w = strtok_r(NULL, " ", &sp))
 			args[n++] = w;
-		if (k8s_config_option(&t->cfg, args[0], (const char *const *)args + 1, n - 1, err,
-				      sizeof(err)) != 0) {
-			fprintf(stderr, "option %s: %s\n", options[i], err);
-			kt_fail++;
-		}
+		CHECK_MSG(k8s_config_option(&t->cfg, args[0], (const char *const *)args + 1, n - 1,
+					    err, sizeof(err)) == 0, "option %s: %s", options[i], err);
 	}
 	k8s_store_init(&t->store, dep_key, &t->cfg);
 	t->syn.cfg = &t->cfg;
@@ -73,25 +65,23 @@ void kt_apply(struct kt *t, enum k8s_res res, const char *json)
 	json_t *j = json_loads(json, 0, &jerr);
 	struct k8s_obj *o;
 
-	if (j == NULL) {
-		fprintf(stderr, "bad test JSON (%s): %s\n", jerr.text, json);
-		kt_fail++;
+	CHECK_MSG(j != NULL, "bad test JSON (%s): %s", jerr.text, json);
+	if (j == NULL)
 		return;
-	}
 	o = k8s_obj_from_json(res, j, &t->conv);
 	json_decref(j);
-	KT_CHECK(o != NULL);
+	CHECK(o != NULL);
 	if (o != NULL)
-		KT_EQ(k8s_store_apply(&t->store, o), 0);
+		CHECK_EQ(k8s_store_apply(&t->store, o), 0);
 }
 
 void kt_delete(struct kt *t, enum k8s_res res, const char *ns, const char *name)
 {
 	struct k8s_obj *o = k8s_obj_tombstone(res, ns, name);
 
-	KT_CHECK(o != NULL);
+	CHECK(o != NULL);
 	if (o != NULL)
-		KT_EQ(k8s_store_apply(&t->store, o), 0);
+		CHECK_EQ(k8s_store_apply(&t->store, o), 0);
 }
 
 /* Append the RRs of @p l as presentation lines (tabs folded to spaces). */
@@ -180,10 +170,10 @@ void kt_query(struct kt *t, const char *qname, uint16_t qtype, struct kt_resp *r
 	memset(r, 0, sizeof(*r));
 	r->rcode = -1;
 	k8s_answer_init(&a);
-	KT_EQ(dns_parse_query(msg, len, &q), DNS_RCODE_NOERROR);
+	CHECK_EQ(dns_parse_query(msg, len, &q), DNS_RCODE_NOERROR);
 	q.edns_size = 65535; /* as over TCP: the whole answer */
 	q.has_edns = false;
-	KT_EQ(k8s_synth_answer(&t->syn, q.key.name, q.key.name_len, qtype, NULL, &a), 0);
+	CHECK_EQ(k8s_synth_answer(&t->syn, q.key.name, q.key.name_len, qtype, NULL, &a), 0);
 	r->kind = (int)a.rc;
 	r->upstream = a.upstream;
 	n = build_value(t, &a, &q.key, &val);
@@ -274,16 +264,6 @@ const char *kt_pod(const char *ns, const char *name, const char *ip)
 	snprintf(b, 4096, "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
 		 "\"status\":{\"phase\":\"Running\",\"podIP\":\"%s\"}}", name, ns, ip);
 	return b;
-}
-
-int kt_done(const char *name)
-{
-	if (kt_fail != 0) {
-		fprintf(stderr, "%s: %d of %d checks failed\n", name, kt_fail, kt_checks);
-		return 1;
-	}
-	printf("%s: %d checks passed\n", name, kt_checks);
-	return 0;
 }
 
 /* ------------------------------------------------------------------------- */

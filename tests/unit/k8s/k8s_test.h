@@ -9,45 +9,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check.h"
 #include "dns.h"
 #include "k8s_config.h"
 #include "k8s_obj.h"
 #include "k8s_store.h"
 #include "k8s_synth.h"
-
-extern int kt_fail;
-extern int kt_checks;
-
-#define KT_CHECK(cond) \
-	do { \
-		kt_checks++; \
-		if (!(cond)) { \
-			kt_fail++; \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-		} \
-	} while (0)
-
-#define KT_EQ(a, b) \
-	do { \
-		long long a_ = (long long)(a), b_ = (long long)(b); \
-		kt_checks++; \
-		if (a_ != b_) { \
-			kt_fail++; \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
-				#a, a_, b_); \
-		} \
-	} while (0)
-
-#define KT_STR(a, b) \
-	do { \
-		const char *a_ = (a), *b_ = (b); \
-		kt_checks++; \
-		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) { \
-			kt_fail++; \
-			fprintf(stderr, "%s:%d: %s ==\n  \"%s\"\nexpected\n  \"%s\"\n", __FILE__, \
-				__LINE__, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
-		} \
-	} while (0)
 
 /** A configured plugin with its store. */
 struct kt {
@@ -88,8 +55,6 @@ const char *kt_extname(const char *ns, const char *name, const char *target);
 const char *kt_slice(const char *ns, const char *name, const char *svc, const char *atype,
 		     const char *eps, const char *ports);
 const char *kt_pod(const char *ns, const char *name, const char *ip);
-
-int kt_done(const char *name);
 
 /* ------------------------------------------------------------------------- */
 /* The fake API server (tests/k8s/fake-apiserver) on 127.0.0.1                 */

@@ -196,7 +196,7 @@ static struct cp_engine *load(struct rig *r, const char *corefile, char *err, si
 
 static void full_sync(struct rig *r)
 {
-	KT_EQ(cp_engine_sync(r->e, &r->sink), 0);
+	CHECK_EQ(cp_engine_sync(r->e, &r->sink), 0);
 	r->syncs++;
 }
 
@@ -208,7 +208,7 @@ static void run(struct rig *r, unsigned ms)
 	do {
 		int rc = cp_engine_tick(r->e, &r->sink, kt_ms());
 
-		KT_CHECK(rc >= 0);
+		CHECK(rc >= 0);
 		if (rc == 1)
 			full_sync(r);
 		usleep(1000);
@@ -326,23 +326,20 @@ static void probe(struct rig *r, const char *qname, uint16_t qtype, struct probe
 
 	memcpy(q2, q1, len);
 	p->cp_len = cp_engine_answer(r->e, q2, len, sizeof(q2), NULL);
-	KT_CHECK(p->cp_len > 0);
+	CHECK(p->cp_len > 0);
 	memcpy(p->cp, q2, p->cp_len > 0 ? (size_t)p->cp_len : 0);
 	p->rcode = p->cp_len > 3 ? (q2[3] & 0x0f) : -1;
 	p->ancount = p->cp_len > 7 ? (uint16_t)(q2[6] << 8 | q2[7]) : 0;
-	KT_EQ(dns_parse_query(q1, len, &q), DNS_RCODE_NOERROR);
+	CHECK_EQ(dns_parse_query(q1, len, &q), DNS_RCODE_NOERROR);
 	a = fp_lookup(&r->ms, &q, &p->fp_how);
 	if (a == NULL) {
 		p->fp_how = 0;
 		return;
 	}
 	n = dns_write_answer(q1, sizeof(q1), &q, a, 0);
-	if (n != p->cp_len || memcmp(q1, p->cp, (size_t)n) != 0) {
-		kt_fail++;
-		fprintf(stderr, "fast path and control plane differ for %s type %u (how %d, len %d vs %d)\n",
-			qname, qtype, p->fp_how, n, p->cp_len);
-	}
-	kt_checks++;
+	CHECK_MSG(n == p->cp_len && memcmp(q1, p->cp, (size_t)n) == 0,
+		  "fast path and control plane differ for %s type %u (how %d, len %d vs %d)", qname,
+		  qtype, p->fp_how, n, p->cp_len);
 }
 
 static const char *const probe_names[] = {
@@ -518,33 +515,33 @@ static void scenario_updates(struct rig *r)
 	run(r, 1100);
 	serial0 = zone_serial(r, "cluster.local");
 	/* A new service: in the fast path within a few ticks. */
-	KT_EQ(kt_http(&r->f, "POST", "/api/v1/namespaces/ns1/services", NEW_SVC), 201);
+	CHECK_EQ(kt_http(&r->f, "POST", "/api/v1/namespaces/ns1/services", NEW_SVC), 201);
 	t_change = time(NULL);
 	ms = wait_fp(r, "new1.ns1.svc.cluster.local", DNS_T_A, 0, 1, 3000);
-	KT_CHECK(ms >= 0 && ms < 2000);
+	CHECK(ms >= 0 && ms < 2000);
 	printf("  new service in the fast path after %ld ms\n", ms);
 	probe(r, "7.7.96.10.in-addr.arpa", DNS_T_PTR, &p);
-	KT_EQ(p.fp_how, 1);
+	CHECK_EQ(p.fp_how, 1);
 	/* Its endpoints. */
-	KT_EQ(kt_http(&r->f, "POST", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices",
-		      NEW_SLICE), 201);
+	CHECK_EQ(kt_http(&r->f, "POST", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices",
+			 NEW_SLICE), 201);
 	ms = wait_fp(r, "10-244-7-7.new1.ns1.svc.cluster.local", DNS_T_A, 0, 1, 3000);
-	KT_CHECK(ms >= 0 && ms < 2000);
+	CHECK(ms >= 0 && ms < 2000);
 	printf("  new endpoint in the fast path after %ld ms\n", ms);
 	probe(r, "7.7.244.10.in-addr.arpa", DNS_T_PTR, &p);
-	KT_EQ(p.fp_how, 1);
+	CHECK_EQ(p.fp_how, 1);
 	/* A deleted service: NXDOMAIN from the zone answer, PTR gone. */
-	KT_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/web", NULL), 200);
+	CHECK_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/web", NULL), 200);
 	ms = wait_fp(r, "web.ns1.svc.cluster.local", DNS_T_A, 3, 3, 3000);
-	KT_CHECK(ms >= 0 && ms < 2000);
+	CHECK(ms >= 0 && ms < 2000);
 	printf("  deleted service NXDOMAIN in the fast path after %ld ms\n", ms);
 	probe(r, "1.1.96.10.in-addr.arpa", DNS_T_PTR, &p);
-	KT_EQ(p.rcode, 3);
+	CHECK_EQ(p.rcode, 3);
 	/* The serial of negative answers follows the last change (refreshed within ~1 s). */
 	run(r, 2500);
 	serial1 = zone_serial(r, "cluster.local");
-	KT_CHECK(serial1 >= (uint32_t)t_change);
-	KT_CHECK(serial1 > serial0);
+	CHECK(serial1 >= (uint32_t)t_change);
+	CHECK(serial1 > serial0);
 	printf("  SOA serial %u -> %u (change at %ld)\n", serial0, serial1, (long)t_change);
 	probe_all(r);
 	probe_table(r);
@@ -581,9 +578,9 @@ static void scenario_big(struct rig *r)
 	unsigned an, ar;
 	bool tc;
 
-	KT_EQ(kt_http(&r->f, "POST", "/api/v1/namespaces/ns1/services",
-		      "{\"metadata\":{\"name\":\"big\",\"namespace\":\"ns1\"},\"spec\":"
-		      "{\"clusterIP\":\"None\",\"ports\":[{\"name\":\"http\",\"port\":80}]}}"), 201);
+	CHECK_EQ(kt_http(&r->f, "POST", "/api/v1/namespaces/ns1/services",
+			 "{\"metadata\":{\"name\":\"big\",\"namespace\":\"ns1\"},\"spec\":"
+			 "{\"clusterIP\":\"None\",\"ports\":[{\"name\":\"http\",\"port\":80}]}}"), 201);
 	o = (size_t)snprintf(slice, 16384, "{\"metadata\":{\"name\":\"big-1\",\"namespace\":\"ns1\","
 			     "\"labels\":{\"kubernetes.io/service-name\":\"big\"}},\"addressType\":"
 			     "\"IPv4\",\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}],"
@@ -592,39 +589,39 @@ static void scenario_big(struct rig *r)
 		o += (size_t)snprintf(slice + o, 16384 - o, "%s{\"addresses\":[\"10.244.50.%d\"]}",
 				      i > 1 ? "," : "", i);
 	snprintf(slice + o, 16384 - o, "]}");
-	KT_EQ(kt_http(&r->f, "POST", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices",
-		      slice), 201);
+	CHECK_EQ(kt_http(&r->f, "POST", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices",
+			 slice), 201);
 	free(slice);
 	run(r, 1500);
 	probe(r, "big.ns1.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 0);
-	KT_EQ(p.rcode, 0);
-	KT_EQ(p.ancount, 200);
-	KT_CHECK(!(p.cp[2] & (DNS_F_TC >> 8)));
+	CHECK_EQ(p.fp_how, 0);
+	CHECK_EQ(p.rcode, 0);
+	CHECK_EQ(p.ancount, 200);
+	CHECK(!(p.cp[2] & (DNS_F_TC >> 8)));
 	/* SRV with an address per target in additional: over 4096 bytes, TC=1 over UDP */
 	probe(r, "_http._tcp.big.ns1.svc.cluster.local", DNS_T_SRV, &p);
-	KT_EQ(p.fp_how, 0);
-	KT_CHECK((p.cp[2] & (DNS_F_TC >> 8)) && p.ancount == 0);
-	KT_CHECK(ask_tcp(r, "_http._tcp.big.ns1.svc.cluster.local", DNS_T_SRV, &an, &ar, &tc) > 4096);
-	KT_CHECK(an == 200 && ar == 201 && !tc); /* 200 A records and the OPT */
-	KT_CHECK(ask_tcp(r, "big.ns1.svc.cluster.local", DNS_T_A, &an, &ar, &tc) > 0);
-	KT_CHECK(an == 200 && !tc);
+	CHECK_EQ(p.fp_how, 0);
+	CHECK((p.cp[2] & (DNS_F_TC >> 8)) && p.ancount == 0);
+	CHECK(ask_tcp(r, "_http._tcp.big.ns1.svc.cluster.local", DNS_T_SRV, &an, &ar, &tc) > 4096);
+	CHECK(an == 200 && ar == 201 && !tc); /* 200 A records and the OPT */
+	CHECK(ask_tcp(r, "big.ns1.svc.cluster.local", DNS_T_A, &an, &ar, &tc) > 0);
+	CHECK(an == 200 && !tc);
 	probe(r, "10-244-50-7.big.ns1.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.ancount, 1);
+	CHECK_EQ(p.ancount, 1);
 #ifdef CP_HAVE_SYNC_ZONE
-	KT_CHECK(zone_has_policy(r, "cluster.local"));
+	CHECK(zone_has_policy(r, "cluster.local"));
 	probe(r, "api.github.com.ns1.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 3);
+	CHECK_EQ(p.fp_how, 3);
 #else
 	/* Without plugin zones in the engine such a name takes cluster.local's answer away. */
-	KT_CHECK(!zone_has_policy(r, "cluster.local"));
+	CHECK(!zone_has_policy(r, "cluster.local"));
 #endif
 	probe_table(r);
-	KT_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/big", NULL), 200);
-	KT_EQ(kt_http(&r->f, "DELETE", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices/big-1",
-		      NULL), 200);
+	CHECK_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/big", NULL), 200);
+	CHECK_EQ(kt_http(&r->f, "DELETE", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices/big-1",
+			 NULL), 200);
 	run(r, 1500);
-	KT_CHECK(zone_has_policy(r, "cluster.local"));
+	CHECK(zone_has_policy(r, "cluster.local"));
 }
 
 /* A reload with the same kubernetes configuration shares the synced store: the new
@@ -638,19 +635,19 @@ static void scenario_reload(struct rig *r)
 	long ms;
 
 	r->e = load(r, corefile_a, err, sizeof(err));
-	KT_CHECK(r->e != NULL);
+	CHECK(r->e != NULL);
 	if (r->e == NULL) {
 		r->e = old;
 		return;
 	}
-	KT_CHECK(cp_engine_ready(r->e, err, sizeof(err)));
+	CHECK(cp_engine_ready(r->e, err, sizeof(err)));
 	cp_engine_free(old);
 	full_sync(r);
 	probe(r, "new1.ns1.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 1);
-	KT_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/new1", NULL), 200);
+	CHECK_EQ(p.fp_how, 1);
+	CHECK_EQ(kt_http(&r->f, "DELETE", "/api/v1/namespaces/ns1/services/new1", NULL), 200);
 	ms = wait_fp(r, "new1.ns1.svc.cluster.local", DNS_T_A, 3, 3, 3000);
-	KT_CHECK(ms >= 0);
+	CHECK(ms >= 0);
 	printf("  after a reload: deletion in the fast path after %ld ms\n", ms);
 }
 
@@ -664,47 +661,47 @@ static void scenario_a(const char *root, int *skip)
 
 	if (rc != 0) {
 		*skip |= rc == 77;
-		KT_CHECK(rc == 77);
+		CHECK(rc == 77);
 		rig_stop(&r);
 		return;
 	}
 #ifndef CP_HAVE_SYNC_ZONE
 	/* An out-of-zone ExternalName needs the chain (forward): without zones offered by
 	 * plugins the engine takes the zone answer away for it; start without one. */
-	KT_EQ(kt_http(&r.f, "DELETE", "/api/v1/namespaces/ns2/services/ext", NULL), 200);
+	CHECK_EQ(kt_http(&r.f, "DELETE", "/api/v1/namespaces/ns2/services/ext", NULL), 200);
 #endif
 	r.e = load(&r, corefile_a, err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e == NULL) {
 		fprintf(stderr, "load: %s\n", err);
 		rig_stop(&r);
 		return;
 	}
 	full_sync(&r);
-	KT_CHECK(!cp_engine_ready(r.e, err, sizeof(err)));
-	KT_STR(err, "kubernetes");
-	KT_CHECK(run_until_ready(&r));
+	CHECK(!cp_engine_ready(r.e, err, sizeof(err)));
+	CHECK_STR(err, "kubernetes");
+	CHECK(run_until_ready(&r));
 	/* Every probe agrees; most are answered by the fast path. */
 	fp = probe_all(&r);
 	printf("  %u of the probes answered by the fast path\n", fp);
 	printf("  %u table names probed\n", probe_table(&r));
-	KT_CHECK(fp > 300);
-	KT_CHECK(zone_has_policy(&r, "cluster.local"));
-	KT_CHECK(zone_has_policy(&r, "in-addr.arpa"));
+	CHECK(fp > 300);
+	CHECK(zone_has_policy(&r, "cluster.local"));
+	CHECK(zone_has_policy(&r, "in-addr.arpa"));
 	probe(&r, "web.ns1.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 1);
-	KT_EQ(p.ancount, 1);
+	CHECK_EQ(p.fp_how, 1);
+	CHECK_EQ(p.ancount, 1);
 	probe(&r, "api.github.com.ns1.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 3); /* the search-path miss never leaves the fast path */
-	KT_EQ(p.rcode, 3);
+	CHECK_EQ(p.fp_how, 3); /* the search-path miss never leaves the fast path */
+	CHECK_EQ(p.rcode, 3);
 	probe(&r, "ns1.svc.cluster.local", DNS_T_AAAA, &p);
-	KT_EQ(p.fp_how, 2);
-	KT_EQ(p.rcode, 0);
+	CHECK_EQ(p.fp_how, 2);
+	CHECK_EQ(p.rcode, 0);
 	probe(&r, "9.9.9.9.in-addr.arpa", DNS_T_PTR, &p);
-	KT_EQ(p.fp_how, 3);
-	KT_EQ(p.rcode, 3);
+	CHECK_EQ(p.fp_how, 3);
+	CHECK_EQ(p.rcode, 3);
 	probe(&r, "cluster.local", DNS_T_AXFR, &p);
-	KT_EQ(p.rcode, 5);
+	CHECK_EQ(p.rcode, 5);
 	scenario_updates(&r);
 	scenario_big(&r);
 	scenario_reload(&r);
@@ -753,44 +750,44 @@ static void scenario_b(const char *root, int *skip)
 
 	if (rc != 0) {
 		*skip |= rc == 77;
-		KT_CHECK(rc == 77);
+		CHECK(rc == 77);
 		rig_stop(&r);
 		return;
 	}
 	snprintf(kc, sizeof(kc), kubeconfig_yaml, r.f.base);
 	write_file(&r, "kubeconfig", kc);
 	r.e = load(&r, corefile_b, err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e == NULL) {
 		fprintf(stderr, "load: %s\n", err);
 		rig_stop(&r);
 		return;
 	}
 	full_sync(&r);
-	KT_CHECK(run_until_ready(&r)); /* the token of the kubeconfig's user was accepted */
+	CHECK(run_until_ready(&r)); /* the token of the kubeconfig's user was accepted */
 	probe_all(&r);
 	probe(&r, "10-244-1-10.ns1.pod.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.rcode, 0);
-	KT_EQ(p.ancount, 1);
-	KT_EQ(p.fp_how, 0); /* pod names: the control plane */
+	CHECK_EQ(p.rcode, 0);
+	CHECK_EQ(p.ancount, 1);
+	CHECK_EQ(p.fp_how, 0); /* pod names: the control plane */
 	probe(&r, "9.9.9.9.in-addr.arpa", DNS_T_PTR, &p);
-	KT_EQ(p.rcode, 2); /* fallthrough to the end of the chain */
+	CHECK_EQ(p.rcode, 2); /* fallthrough to the end of the chain */
 	probe(&r, "ext.ns2.svc.cluster.local", DNS_T_CNAME, &p);
-	KT_EQ(p.fp_how, 1);
+	CHECK_EQ(p.fp_how, 1);
 	probe(&r, "ext.ns2.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 0); /* the target's records come from the chain */
-	KT_EQ(p.ancount, 1);
+	CHECK_EQ(p.fp_how, 0); /* the target's records come from the chain */
+	CHECK_EQ(p.ancount, 1);
 #ifdef CP_HAVE_SYNC_ZONE
 	/* The default Corefile shape (`.:53`, pods insecure, an ExternalName) still answers
 	 * search-path misses in the fast path. */
-	KT_CHECK(zone_has_policy(&r, "cluster.local"));
-	KT_CHECK(!zone_has_policy(&r, "pod.cluster.local"));
+	CHECK(zone_has_policy(&r, "cluster.local"));
+	CHECK(!zone_has_policy(&r, "pod.cluster.local"));
 	probe(&r, "api.github.com.ns1.svc.cluster.local", DNS_T_AAAA, &p);
-	KT_EQ(p.fp_how, 3);
-	KT_EQ(p.rcode, 3);
+	CHECK_EQ(p.fp_how, 3);
+	CHECK_EQ(p.rcode, 3);
 	probe(&r, "1-2-3-4.ns1.pod.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 0);
-	KT_EQ(p.ancount, 1);
+	CHECK_EQ(p.fp_how, 0);
+	CHECK_EQ(p.ancount, 1);
 #endif
 	rig_stop(&r);
 }
@@ -854,32 +851,32 @@ static void scenario_tls(const char *root, int *skip)
 	rc = kt_fake_start_args(&r.f, root, "basic.json", "nobody-has-this", "http", extra, true);
 	if (rc != 0) {
 		*skip |= rc == 77;
-		KT_CHECK(rc == 77);
+		CHECK(rc == 77);
 		goto out;
 	}
 	snprintf(text, sizeof(text), corefile_tls, r.f.base, "ca.crt");
 	r.e = cp_engine_load(write_file(&r, "Corefile", text), err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e == NULL) {
 		fprintf(stderr, "load: %s\n", err);
 		goto out;
 	}
 	full_sync(&r);
-	KT_CHECK(run_until_ready(&r));
+	CHECK(run_until_ready(&r));
 	probe(&r, "web.ns1.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.ancount, 1);
-	KT_EQ(p.fp_how, 1);
+	CHECK_EQ(p.ancount, 1);
+	CHECK_EQ(p.fp_how, 1);
 	rig_engine_free(&r);
 	/* A CA that did not sign the server's certificate: never synced. */
 	snprintf(text, sizeof(text), corefile_tls, r.f.base, "client.crt");
 	r.e = cp_engine_load(write_file(&r, "Corefile", text), err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e != NULL) {
 		full_sync(&r);
 		run(&r, 1500);
-		KT_CHECK(!cp_engine_ready(r.e, err, sizeof(err)));
+		CHECK(!cp_engine_ready(r.e, err, sizeof(err)));
 		probe(&r, "nope.ns1.svc.cluster.local", DNS_T_A, &p);
-		KT_EQ(p.rcode, 2); /* would-be NXDOMAIN before the first sync */
+		CHECK_EQ(p.rcode, 2); /* would-be NXDOMAIN before the first sync */
 	}
 out:
 	rig_engine_free(&r);
@@ -922,24 +919,24 @@ static void scenario_demo(const char *root, int *skip)
 		return;
 	}
 	r.e = load(&r, corefile, err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e == NULL) {
 		rig_stop(&r);
 		return;
 	}
 	full_sync(&r);
-	KT_CHECK(run_until_ready(&r));
+	CHECK(run_until_ready(&r));
 	printf("  demo cluster: %u table names probed\n", probe_table(&r));
 	probe_all(&r);
 	probe(&r, "catalog-db.shop.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.fp_how, 1); /* in-zone ExternalName: CNAME + the headless target's A records */
-	KT_EQ(p.ancount, 3);
+	CHECK_EQ(p.fp_how, 1); /* in-zone ExternalName: CNAME + the headless target's A records */
+	CHECK_EQ(p.ancount, 3);
 	probe(&r, "redis.db.svc.cluster.local", DNS_T_AAAA, &p);
-	KT_EQ(p.ancount, 1);
+	CHECK_EQ(p.ancount, 1);
 	probe(&r, "analytics.db.svc.cluster.local", DNS_T_A, &p);
-	KT_EQ(p.rcode, 3); /* headless, no endpoints */
+	CHECK_EQ(p.rcode, 3); /* headless, no endpoints */
 	probe(&r, "_dns._udp.kube-dns.kube-system.svc.cluster.local", DNS_T_SRV, &p);
-	KT_EQ(p.ancount, 1);
+	CHECK_EQ(p.ancount, 1);
 	rig_stop(&r);
 }
 
@@ -1014,8 +1011,8 @@ static void post_stamped_slice(struct rig *r)
 		 "\"%s.%06ldZ\"}},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":"
 		 "[\"10.244.1.77\"],\"hostname\":\"db-late\"}],\"ports\":[{\"name\":\"pg\","
 		 "\"port\":5432,\"protocol\":\"TCP\"}]}", stamp, ts.tv_nsec / 1000);
-	KT_EQ(kt_http(&r->f, "POST", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices",
-		      body), 201);
+	CHECK_EQ(kt_http(&r->f, "POST", "/apis/discovery.k8s.io/v1/namespaces/ns1/endpointslices",
+			 body), 201);
 }
 
 static void check_prog_metric(struct rig *r)
@@ -1028,16 +1025,16 @@ static void check_prog_metric(struct rig *r)
 	n = cp_engine_metrics(r->e, buf, sizeof(buf) - 1);
 	buf[n] = '\0';
 	snprintf(line, sizeof(line), "%s_count{service_kind=\"headless_with_selector\"} 1\n", m);
-	KT_CHECK(strstr(buf, line) != NULL);
+	CHECK(strstr(buf, line) != NULL);
 	/* 2 s and a little: in the 2.048 s bucket, not in the 1.024 s one. */
 	snprintf(line, sizeof(line), "%s_bucket{service_kind=\"headless_with_selector\","
 		 "le=\"1.024\"} 0\n", m);
-	KT_CHECK(strstr(buf, line) != NULL);
+	CHECK(strstr(buf, line) != NULL);
 	snprintf(line, sizeof(line), "%s_bucket{service_kind=\"headless_with_selector\","
 		 "le=\"2.048\"} 1\n", m);
-	KT_CHECK(strstr(buf, line) != NULL);
+	CHECK(strstr(buf, line) != NULL);
 	snprintf(line, sizeof(line), "# TYPE %s histogram\n", m);
-	KT_CHECK(strstr(buf, line) != NULL);
+	CHECK(strstr(buf, line) != NULL);
 }
 
 /* The API stalls the first list: questions wait for the sync, then get its answers. */
@@ -1054,35 +1051,35 @@ static void scenario_hold(const char *root, int *skip)
 
 	if (rc != 0) {
 		*skip |= rc == 77;
-		KT_CHECK(rc == 77);
+		CHECK(rc == 77);
 		rig_stop(&r);
 		return;
 	}
-	KT_EQ(kt_http(&r.f, "POST", "/fake/fault", "{\"action\":\"stall\",\"seconds\":1.5}"), 200);
+	CHECK_EQ(kt_http(&r.f, "POST", "/fake/fault", "{\"action\":\"stall\",\"seconds\":1.5}"), 200);
 	r.e = load(&r, corefile_hold, err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e == NULL) {
 		rig_stop(&r);
 		return;
 	}
 	full_sync(&r);
-	KT_EQ(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &web), CP_ANSWER_DEFERRED);
-	KT_EQ(ask_wait(&r, "nope.ns1.svc.cluster.local", DNS_T_A, &nope), CP_ANSWER_DEFERRED);
+	CHECK_EQ(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &web), CP_ANSWER_DEFERRED);
+	CHECK_EQ(ask_wait(&r, "nope.ns1.svc.cluster.local", DNS_T_A, &nope), CP_ANSWER_DEFERRED);
 	/* A runtime that cannot wait gets the before-sync answer at once: SERVFAIL. */
 	len = mkquery(msg, "web.ns1.svc.cluster.local", DNS_T_A);
-	KT_CHECK(cp_engine_answer(r.e, msg, len, sizeof(msg), NULL) > 0);
-	KT_EQ(msg[3] & 0x0f, DNS_RCODE_SERVFAIL);
+	CHECK(cp_engine_answer(r.e, msg, len, sizeof(msg), NULL) > 0);
+	CHECK_EQ(msg[3] & 0x0f, DNS_RCODE_SERVFAIL);
 	run(&r, 200);
-	KT_EQ(web.calls, 0);
-	KT_CHECK(run_until_ready(&r));
+	CHECK_EQ(web.calls, 0);
+	CHECK(run_until_ready(&r));
 	run_until_done(&r, &nope, 1000);
-	KT_EQ(web.calls, 1);
-	KT_EQ(web.rcode, DNS_RCODE_NOERROR);
-	KT_EQ(web.an, 1);
-	KT_EQ(nope.calls, 1);
-	KT_EQ(nope.rcode, DNS_RCODE_NXDOMAIN);
-	KT_CHECK(ask_wait(&r, "nope.ns1.svc.cluster.local", DNS_T_A, &now) > 0);
-	KT_EQ(now.rcode, DNS_RCODE_NXDOMAIN);
+	CHECK_EQ(web.calls, 1);
+	CHECK_EQ(web.rcode, DNS_RCODE_NOERROR);
+	CHECK_EQ(web.an, 1);
+	CHECK_EQ(nope.calls, 1);
+	CHECK_EQ(nope.rcode, DNS_RCODE_NXDOMAIN);
+	CHECK(ask_wait(&r, "nope.ns1.svc.cluster.local", DNS_T_A, &now) > 0);
+	CHECK_EQ(now.rcode, DNS_RCODE_NXDOMAIN);
 
 	/* The first change after a full sync goes in name by name: the serial refresh (a
 	 * full sync) waits for its gap (1 s here) after that sync instead of starting at
@@ -1102,15 +1099,15 @@ static void scenario_hold(const char *root, int *skip)
 			usleep(1000);
 	}
 	syncs = r.syncs;
-	KT_EQ(kt_http(&r.f, "POST", "/api/v1/namespaces/ns1/services", NEW_SVC), 201);
-	KT_CHECK(wait_fp(&r, "new1.ns1.svc.cluster.local", DNS_T_A, 0, 1, 3000) >= 0);
+	CHECK_EQ(kt_http(&r.f, "POST", "/api/v1/namespaces/ns1/services", NEW_SVC), 201);
+	CHECK(wait_fp(&r, "new1.ns1.svc.cluster.local", DNS_T_A, 0, 1, 3000) >= 0);
 	if (kt_ms() - t_sync < 1000)
-		KT_EQ(r.syncs, syncs);
+		CHECK_EQ(r.syncs, syncs);
 	else
 		printf("  (machine too slow to tell a refresh from the last sync: not checked)\n");
 	/* The new endpoint of a headless service counts in the programming latency. */
 	post_stamped_slice(&r);
-	KT_CHECK(wait_fp(&r, "db-late.db.ns1.svc.cluster.local", DNS_T_A, 0, 1, 3000) >= 0);
+	CHECK(wait_fp(&r, "db-late.db.ns1.svc.cluster.local", DNS_T_A, 0, 1, 3000) >= 0);
 	check_prog_metric(&r);
 	rig_stop(&r);
 }
@@ -1132,33 +1129,33 @@ static void scenario_down(void)
 	snprintf(r.f.base, sizeof(r.f.base), "http://127.0.0.1:1");
 	r.e = load(&r, ".:53 {\n kubernetes cluster.local {\n  endpoint %s\n"
 		   "  startup_timeout 1s\n }\n}\n", err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e == NULL) {
 		rig_stop(&r);
 		return;
 	}
 	full_sync(&r);
 	t0 = kt_ms();
-	KT_EQ(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &h), CP_ANSWER_DEFERRED);
+	CHECK_EQ(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &h), CP_ANSWER_DEFERRED);
 	run_until_done(&r, &h, 5000);
-	KT_EQ(h.calls, 1);
-	KT_EQ(h.rcode, DNS_RCODE_SERVFAIL);
-	KT_CHECK(kt_ms() - t0 >= 500); /* held, not answered on the spot */
+	CHECK_EQ(h.calls, 1);
+	CHECK_EQ(h.rcode, DNS_RCODE_SERVFAIL);
+	CHECK(kt_ms() - t0 >= 500); /* held, not answered on the spot */
 	/* Past the timeout nothing waits. */
-	KT_CHECK(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &late) > 0);
-	KT_EQ(late.rcode, DNS_RCODE_SERVFAIL);
-	KT_CHECK(!cp_engine_ready(r.e, err, sizeof(err)));
+	CHECK(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &late) > 0);
+	CHECK_EQ(late.rcode, DNS_RCODE_SERVFAIL);
+	CHECK(!cp_engine_ready(r.e, err, sizeof(err)));
 	rig_engine_free(&r);
 	/* An engine freed (reload, exit) with questions held: "send nothing" for each. */
 	r.e = load(&r, ".:53 {\n kubernetes cluster.local {\n  endpoint %s\n"
 		   "  startup_timeout 30s\n }\n}\n", err, sizeof(err));
-	KT_CHECK(r.e != NULL);
+	CHECK(r.e != NULL);
 	if (r.e != NULL) {
 		full_sync(&r);
-		KT_EQ(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &h), CP_ANSWER_DEFERRED);
+		CHECK_EQ(ask_wait(&r, "web.ns1.svc.cluster.local", DNS_T_A, &h), CP_ANSWER_DEFERRED);
 		rig_engine_free(&r);
-		KT_EQ(h.calls, 1);
-		KT_EQ(h.len, 0);
+		CHECK_EQ(h.calls, 1);
+		CHECK_EQ(h.len, 0);
 	}
 	rig_stop(&r);
 }
@@ -1168,13 +1165,10 @@ static void expect_error(struct rig *r, const char *corefile, const char *needle
 	char err[512] = "";
 	struct cp_engine *e = load(r, corefile, err, sizeof(err));
 
-	KT_CHECK(e == NULL);
+	CHECK(e == NULL);
 	cp_engine_free(e);
-	if (strstr(err, needle) == NULL || strstr(err, "Corefile:") == NULL) {
-		kt_fail++;
-		fprintf(stderr, "error \"%s\" lacks \"%s\" or the file name\n", err, needle);
-	}
-	kt_checks++;
+	CHECK_MSG(strstr(err, needle) != NULL && strstr(err, "Corefile:") != NULL,
+		  "error \"%s\" lacks \"%s\" or the file name", err, needle);
 }
 
 static void scenario_errors(void)
@@ -1222,10 +1216,10 @@ int main(int argc, char **argv)
 		skip = 1;
 	}
 	curl_global_cleanup();
-	if (kt_fail == 0 && skip) {
+	if (check_failures == 0 && skip) {
 		printf("test_k8s_engine: %d checks passed; fake API server scenarios skipped\n",
-		       kt_checks);
+		       check_count);
 		return 77;
 	}
-	return kt_done("test_k8s_engine");
+	return check_summary("test_k8s_engine");
 }

@@ -38,37 +38,37 @@ static void test_groups(void)
 	kt_apply(&t, K8S_RES_SLICE, kt_slice("default", "web-1", "web", "IPv4",
 					     EP("10.0.0.1") "," EP_NOTREADY("10.0.0.2"), "[" P_HTTP "]"));
 	g = k8s_store_group(&t.store, "default", "web");
-	KT_CHECK(g != NULL && g->svc == NULL && g->n_slices == 1);
+	CHECK(g != NULL && g->svc == NULL && g->n_slices == 1);
 	/* MODIFIED while the group has no Service: the group stays. */
 	kt_apply(&t, K8S_RES_SLICE, kt_slice("default", "web-1", "web", "IPv4",
 					     EP("10.0.0.1") "," EP_NOTREADY("10.0.0.2"), "[" P_HTTP "]"));
 	g = k8s_store_group(&t.store, "default", "web");
-	KT_CHECK(g != NULL && g->svc == NULL && g->n_slices == 1);
-	KT_EQ(refs(&t, "10.0.0.1", false), 1);
-	KT_EQ(refs(&t, "10.0.0.2", false), 0); /* not ready: not indexed */
+	CHECK(g != NULL && g->svc == NULL && g->n_slices == 1);
+	CHECK_EQ(refs(&t, "10.0.0.1", false), 1);
+	CHECK_EQ(refs(&t, "10.0.0.2", false), 0); /* not ready: not indexed */
 	kt_apply(&t, K8S_RES_SVC, kt_svc("default", "web", "\"10.96.0.1\"", P_HTTP));
-	KT_CHECK(g == k8s_store_group(&t.store, "default", "web") && g->svc != NULL);
-	KT_EQ(refs(&t, "10.96.0.1", true), 1);
+	CHECK(g == k8s_store_group(&t.store, "default", "web") && g->svc != NULL);
+	CHECK_EQ(refs(&t, "10.96.0.1", true), 1);
 	/* MODIFIED: new ClusterIP replaces the old one in the index. */
 	kt_apply(&t, K8S_RES_SVC, kt_svc("default", "web", "\"10.96.0.2\"", P_HTTP));
-	KT_EQ(refs(&t, "10.96.0.1", true), 0);
-	KT_EQ(refs(&t, "10.96.0.2", true), 1);
+	CHECK_EQ(refs(&t, "10.96.0.1", true), 0);
+	CHECK_EQ(refs(&t, "10.96.0.2", true), 1);
 	/* The slice's label moves it to another service. */
 	kt_apply(&t, K8S_RES_SLICE, kt_slice("default", "web-1", "api", "IPv4", EP("10.0.0.1"),
 					     "[" P_HTTP "]"));
-	KT_EQ(g->n_slices, 0);
-	KT_CHECK(k8s_store_group(&t.store, "default", "api") != NULL);
-	KT_EQ(refs(&t, "10.0.0.1", false), 1);
+	CHECK_EQ(g->n_slices, 0);
+	CHECK(k8s_store_group(&t.store, "default", "api") != NULL);
+	CHECK_EQ(refs(&t, "10.0.0.1", false), 1);
 	/* Deleting the service frees a group without slices. */
 	kt_delete(&t, K8S_RES_SVC, "default", "web");
-	KT_CHECK(k8s_store_group(&t.store, "default", "web") == NULL);
-	KT_EQ(refs(&t, "10.96.0.2", true), 0);
+	CHECK(k8s_store_group(&t.store, "default", "web") == NULL);
+	CHECK_EQ(refs(&t, "10.96.0.2", true), 0);
 	kt_delete(&t, K8S_RES_SLICE, "default", "web-1");
-	KT_CHECK(k8s_store_group(&t.store, "default", "api") == NULL);
-	KT_CHECK(k8s_store_ip(&t.store, &(struct k8s_ip){ 0 }) == NULL);
-	KT_EQ(t.store.ips.n, 0);
-	KT_EQ(t.store.groups.n, 0);
-	KT_EQ(t.store.ns.n, 0);
+	CHECK(k8s_store_group(&t.store, "default", "api") == NULL);
+	CHECK(k8s_store_ip(&t.store, &(struct k8s_ip){ 0 }) == NULL);
+	CHECK_EQ(t.store.ips.n, 0);
+	CHECK_EQ(t.store.groups.n, 0);
+	CHECK_EQ(t.store.ns.n, 0);
 	/* Deleting what is not there is harmless. */
 	kt_delete(&t, K8S_RES_SVC, "default", "ghost");
 	kt_fini(&t);
@@ -88,8 +88,8 @@ static void test_relist(void)
 	kt_apply(&t, K8S_RES_SVC, kt_svc("a", "one", "\"10.96.0.1\"", P_HTTP));
 	k8s_store_touch(&t.store, k8s_store_obj(&t.store, K8S_RES_SVC, "b/three"));
 	stale = k8s_store_stale(&t.store, K8S_RES_SVC, &n);
-	KT_EQ(n, 1);
-	KT_STR(n == 1 ? stale[0] : NULL, "a/two");
+	CHECK_EQ(n, 1);
+	CHECK_STR(n == 1 ? stale[0] : NULL, "a/two");
 	for (size_t i = 0; i < n; i++)
 		free(stale[i]);
 	free(stale);
@@ -106,20 +106,20 @@ static void test_pods_and_deps(void)
 	k8s_ip_parse(&ip, "10.244.0.9");
 	kt_apply(&t, K8S_RES_POD, kt_pod("default", "p1", "10.244.0.9"));
 	kt_apply(&t, K8S_RES_POD, kt_pod("default", "p2", "10.244.0.9")); /* host network */
-	KT_EQ(k8s_store_pod_ip(&t.store, "default", &ip), 2);
-	KT_EQ(k8s_store_pod_ip(&t.store, "other", &ip), 0);
+	CHECK_EQ(k8s_store_pod_ip(&t.store, "default", &ip), 2);
+	CHECK_EQ(k8s_store_pod_ip(&t.store, "other", &ip), 0);
 	kt_delete(&t, K8S_RES_POD, "default", "p1");
-	KT_EQ(k8s_store_pod_ip(&t.store, "default", &ip), 1);
+	CHECK_EQ(k8s_store_pod_ip(&t.store, "default", &ip), 1);
 	/* A terminating pod is a deletion. */
 	kt_apply(&t, K8S_RES_POD, "{\"metadata\":{\"name\":\"p2\",\"namespace\":\"default\","
 		 "\"deletionTimestamp\":\"2024-01-01T00:00:00Z\"},\"status\":{\"podIP\":\"10.244.0.9\"}}");
-	KT_EQ(k8s_store_pod_ip(&t.store, "default", &ip), 0);
+	CHECK_EQ(k8s_store_pod_ip(&t.store, "default", &ip), 0);
 	/* ExternalName targets in the zone are indexed by the service they name. */
 	kt_apply(&t, K8S_RES_SVC, kt_extname("default", "alias", "Web.Prod.svc.cluster.local."));
 	d = k8s_store_dep(&t.store, "prod/web");
-	KT_CHECK(d != NULL && d->dependents != NULL && strcmp(d->dependents->name, "alias") == 0);
+	CHECK(d != NULL && d->dependents != NULL && strcmp(d->dependents->name, "alias") == 0);
 	kt_apply(&t, K8S_RES_SVC, kt_extname("default", "alias", "example.com"));
-	KT_CHECK(k8s_store_dep(&t.store, "prod/web") == NULL);
+	CHECK(k8s_store_dep(&t.store, "prod/web") == NULL);
 	kt_fini(&t);
 }
 
@@ -136,20 +136,20 @@ static void test_conversion(void)
 		 "{\"app\":\"web\",\"tier\":\"front\"}},\"spec\":{\"clusterIP\":\"10.96.0.1\"}}");
 	kt_apply(&t, K8S_RES_SVC, "{\"metadata\":{\"name\":\"b\",\"namespace\":\"x\",\"labels\":"
 		 "{\"app\":\"web\",\"tier\":\"db\"}},\"spec\":{\"clusterIP\":\"10.96.0.2\"}}");
-	KT_CHECK(k8s_store_obj(&t.store, K8S_RES_SVC, "x/a") != NULL);
-	KT_CHECK(k8s_store_obj(&t.store, K8S_RES_SVC, "x/b") == NULL);
+	CHECK(k8s_store_obj(&t.store, K8S_RES_SVC, "x/a") != NULL);
+	CHECK(k8s_store_obj(&t.store, K8S_RES_SVC, "x/b") == NULL);
 	kt_apply(&t, K8S_RES_NS, "{\"metadata\":{\"name\":\"x\",\"labels\":{\"team\":\"dev\"}}}");
 	kt_apply(&t, K8S_RES_NS, "{\"metadata\":{\"name\":\"y\",\"labels\":{\"team\":\"ops\"}}}");
-	KT_CHECK(k8s_store_ns(&t.store, "x")->obj != NULL);
-	KT_CHECK(k8s_store_ns(&t.store, "y") == NULL);
+	CHECK(k8s_store_ns(&t.store, "x")->obj != NULL);
+	CHECK(k8s_store_ns(&t.store, "y") == NULL);
 	/* Fields: clusterIP only (older objects), ports, protocol case, ExternalName dot. */
 	kt_apply(&t, K8S_RES_SVC, "{\"metadata\":{\"name\":\"c\",\"namespace\":\"x\",\"labels\":"
 		 "{\"app\":\"web\",\"tier\":\"back\"}},\"spec\":{\"clusterIP\":\"fd00::5\",\"ports\":"
 		 "[{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},{\"port\":99,\"protocol\":\"SCTP\"}]}}");
 	o = k8s_store_obj(&t.store, K8S_RES_SVC, "x/c");
-	KT_CHECK(o != NULL && o->u.svc.n_ips == 1 && o->u.svc.ips[0].fam == 6);
-	KT_CHECK(o != NULL && o->u.svc.n_ports == 2 && strcmp(o->u.svc.ports[0].proto, "udp") == 0 &&
-		 strcmp(o->u.svc.ports[1].proto, "sctp") == 0 && o->u.svc.ports[1].name[0] == '\0');
+	CHECK(o != NULL && o->u.svc.n_ips == 1 && o->u.svc.ips[0].fam == 6);
+	CHECK(o != NULL && o->u.svc.n_ports == 2 && strcmp(o->u.svc.ports[0].proto, "udp") == 0 &&
+	      strcmp(o->u.svc.ports[1].proto, "sctp") == 0 && o->u.svc.ports[1].name[0] == '\0');
 	kt_fini(&t);
 }
 
@@ -172,21 +172,16 @@ static void test_selectors(void)
 		struct k8s_selector *s = k8s_selector_parse(cases[i].sel, err, sizeof(err));
 		json_t *l = json_loads(cases[i].labels, 0, NULL);
 
-		KT_CHECK(s != NULL);
-		if (s != NULL && k8s_selector_match(s, l) != cases[i].match) {
-			kt_fail++;
-			fprintf(stderr, "selector \"%s\" on %s\n", cases[i].sel, cases[i].labels);
-		}
+		CHECK(s != NULL);
+		CHECK_MSG(s == NULL || k8s_selector_match(s, l) == cases[i].match,
+			  "selector \"%s\" on %s", cases[i].sel, cases[i].labels);
 		json_decref(l);
 		k8s_selector_free(s);
 	}
 	for (size_t i = 0; bad[i] != NULL; i++) {
 		struct k8s_selector *s = k8s_selector_parse(bad[i], err, sizeof(err));
 
-		if (s != NULL) {
-			kt_fail++;
-			fprintf(stderr, "selector \"%s\" accepted\n", bad[i]);
-		}
+		CHECK_MSG(s == NULL, "selector \"%s\" accepted", bad[i]);
 		k8s_selector_free(s);
 	}
 }
@@ -199,50 +194,50 @@ static void test_zones_and_options(void)
 	const char *one[] = { "10" };
 
 	k8s_config_init(&c);
-	KT_EQ(c.ttl, 5);
-	KT_EQ(c.startup_timeout_ms, 5000);
-	KT_EQ(k8s_config_add_zone(&c, "Cluster.Local.", err, sizeof(err)), 0);
-	KT_EQ(k8s_config_add_zone(&c, "10.0.0.0/8", err, sizeof(err)), 0);
-	KT_EQ(k8s_config_add_zone(&c, "192.0.2.0/23", err, sizeof(err)), 0);
-	KT_EQ(k8s_config_add_zone(&c, "fd00::/15", err, sizeof(err)), 0);
-	KT_EQ(c.n_zones, 1 + 1 + 2 + 2);
-	KT_STR(c.zones[0].name, "cluster.local.");
-	KT_STR(c.zones[1].name, "10.in-addr.arpa.");
-	KT_STR(c.zones[2].name, "2.0.192.in-addr.arpa.");
-	KT_STR(c.zones[3].name, "3.0.192.in-addr.arpa.");
-	KT_STR(c.zones[4].name, "0.0.d.f.ip6.arpa.");
-	KT_STR(c.zones[5].name, "1.0.d.f.ip6.arpa.");
-	KT_EQ(c.zones[1].reverse, 4);
-	KT_EQ(c.zones[4].reverse, 6);
-	KT_EQ(c.primary, 0);
-	KT_EQ(k8s_config_option(&c, "ttl", one, 1, err, sizeof(err)), 0);
-	KT_EQ(c.ttl, 10);
-	KT_EQ(k8s_config_option(&c, "noendpoints", one, 1, err, sizeof(err)), -EINVAL);
-	KT_STR(err, "noendpoints takes no arguments");
-	KT_EQ(k8s_config_option(&c, "multicluster", one, 1, err, sizeof(err)), -EINVAL);
-	KT_STR(err, "unknown property 'multicluster'");
-	KT_EQ(k8s_config_option(&c, "endpoint", (const char *[]){ "ftp://x" }, 1, err, sizeof(err)),
-	      -EINVAL);
-	KT_EQ(k8s_config_option(&c, "tls", one, 1, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(c.ttl, 5);
+	CHECK_EQ(c.startup_timeout_ms, 5000);
+	CHECK_EQ(k8s_config_add_zone(&c, "Cluster.Local.", err, sizeof(err)), 0);
+	CHECK_EQ(k8s_config_add_zone(&c, "10.0.0.0/8", err, sizeof(err)), 0);
+	CHECK_EQ(k8s_config_add_zone(&c, "192.0.2.0/23", err, sizeof(err)), 0);
+	CHECK_EQ(k8s_config_add_zone(&c, "fd00::/15", err, sizeof(err)), 0);
+	CHECK_EQ(c.n_zones, 1 + 1 + 2 + 2);
+	CHECK_STR(c.zones[0].name, "cluster.local.");
+	CHECK_STR(c.zones[1].name, "10.in-addr.arpa.");
+	CHECK_STR(c.zones[2].name, "2.0.192.in-addr.arpa.");
+	CHECK_STR(c.zones[3].name, "3.0.192.in-addr.arpa.");
+	CHECK_STR(c.zones[4].name, "0.0.d.f.ip6.arpa.");
+	CHECK_STR(c.zones[5].name, "1.0.d.f.ip6.arpa.");
+	CHECK_EQ(c.zones[1].reverse, 4);
+	CHECK_EQ(c.zones[4].reverse, 6);
+	CHECK_EQ(c.primary, 0);
+	CHECK_EQ(k8s_config_option(&c, "ttl", one, 1, err, sizeof(err)), 0);
+	CHECK_EQ(c.ttl, 10);
+	CHECK_EQ(k8s_config_option(&c, "noendpoints", one, 1, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "noendpoints takes no arguments");
+	CHECK_EQ(k8s_config_option(&c, "multicluster", one, 1, err, sizeof(err)), -EINVAL);
+	CHECK_STR(err, "unknown property 'multicluster'");
+	CHECK_EQ(k8s_config_option(&c, "endpoint", (const char *[]){ "ftp://x" }, 1, err, sizeof(err)),
+		 -EINVAL);
+	CHECK_EQ(k8s_config_option(&c, "tls", one, 1, err, sizeof(err)), -EINVAL);
 	k8s_config_fini(&c);
-	KT_EQ(k8s_parse_duration_ms("1m30s", &ms), 0);
-	KT_EQ(ms, 90000);
-	KT_EQ(k8s_parse_duration_ms("250ms", &ms), 0);
-	KT_EQ(ms, 250);
-	KT_EQ(k8s_parse_duration_ms("1.5h", &ms), 0);
-	KT_EQ(ms, 5400000);
-	KT_EQ(k8s_parse_duration_ms("5", &ms), -EINVAL);
-	KT_EQ(k8s_parse_duration_ms("s", &ms), -EINVAL);
+	CHECK_EQ(k8s_parse_duration_ms("1m30s", &ms), 0);
+	CHECK_EQ(ms, 90000);
+	CHECK_EQ(k8s_parse_duration_ms("250ms", &ms), 0);
+	CHECK_EQ(ms, 250);
+	CHECK_EQ(k8s_parse_duration_ms("1.5h", &ms), 0);
+	CHECK_EQ(ms, 5400000);
+	CHECK_EQ(k8s_parse_duration_ms("5", &ms), -EINVAL);
+	CHECK_EQ(k8s_parse_duration_ms("s", &ms), -EINVAL);
 	/* In-cluster configuration from the environment. */
 	k8s_config_init(&c);
 	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	KT_EQ(k8s_config_finish(&c, err, sizeof(err)), 0);
-	KT_STR(c.conn.server, "https://[fd00::1]:443");
-	KT_STR(c.conn.token_file, "/var/run/secrets/kubernetes.io/serviceaccount/token");
-	KT_STR(c.conn.ca_file, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+	CHECK_EQ(k8s_config_finish(&c, err, sizeof(err)), 0);
+	CHECK_STR(c.conn.server, "https://[fd00::1]:443");
+	CHECK_STR(c.conn.token_file, "/var/run/secrets/kubernetes.io/serviceaccount/token");
+	CHECK_STR(c.conn.ca_file, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
 	unsetenv("KUBERNETES_SERVICE_HOST");
-	KT_EQ(k8s_config_finish(&c, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(k8s_config_finish(&c, err, sizeof(err)), -EINVAL);
 	k8s_config_fini(&c);
 }
 
@@ -286,28 +281,28 @@ static void test_kubeconfig(void)
 	/* Flow mappings other than {} are not in the subset: a clear error. */
 	snprintf(text, sizeof(text), kc_yaml, "{cluster: x}");
 	j = k8s_kubeconfig_parse_text(text, err, sizeof(err));
-	KT_CHECK(j == NULL);
-	KT_CHECK(strstr(err, "line 18") != NULL);
+	CHECK(j == NULL);
+	CHECK(strstr(err, "line 18") != NULL);
 	json_decref(j);
-	KT_CHECK(fd >= 0);
+	CHECK(fd >= 0);
 	if (fd < 0)
 		return;
 	snprintf(text, sizeof(text), kc_yaml, "{}");
-	KT_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
+	CHECK_EQ(write(fd, text, strlen(text)), (long long)strlen(text));
 	close(fd);
 	memset(&conn, 0, sizeof(conn));
-	KT_EQ(k8s_kubeconfig_load(path, NULL, &conn, err, sizeof(err)), 0);
-	KT_STR(conn.server, "https://other:443");
-	KT_CHECK(conn.insecure);
-	KT_CHECK(conn.cert_file != NULL && strncmp(conn.cert_file, "/tmp/certs/o.crt", 16) == 0);
-	KT_CHECK(conn.key_data != NULL && conn.key_len == 3 && memcmp(conn.key_data, "key", 3) == 0);
-	KT_STR(conn.token_file, "/run/tok");
+	CHECK_EQ(k8s_kubeconfig_load(path, NULL, &conn, err, sizeof(err)), 0);
+	CHECK_STR(conn.server, "https://other:443");
+	CHECK(conn.insecure);
+	CHECK(conn.cert_file != NULL && strncmp(conn.cert_file, "/tmp/certs/o.crt", 16) == 0);
+	CHECK(conn.key_data != NULL && conn.key_len == 3 && memcmp(conn.key_data, "key", 3) == 0);
+	CHECK_STR(conn.token_file, "/run/tok");
 	k8s_conn_fini(&conn);
 	/* Another context; its cluster's CA data. */
-	KT_EQ(k8s_kubeconfig_load(path, "kind-kind", &conn, err, sizeof(err)), -ENOENT);
-	KT_CHECK(strstr(err, "cluster \"\" of context \"kind-kind\" not found") != NULL);
-	KT_EQ(k8s_kubeconfig_load(path, "nope", &conn, err, sizeof(err)), -ENOENT);
-	KT_CHECK(strstr(err, "context \"nope\" not found") != NULL);
+	CHECK_EQ(k8s_kubeconfig_load(path, "kind-kind", &conn, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "cluster \"\" of context \"kind-kind\" not found") != NULL);
+	CHECK_EQ(k8s_kubeconfig_load(path, "nope", &conn, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "context \"nope\" not found") != NULL);
 	unlink(path);
 	/* The JSON form. */
 	fd = mkstemp(strcpy(path, "/tmp/h7-kc-XXXXXX"));
@@ -317,13 +312,13 @@ static void test_kubeconfig(void)
 			"\"contexts\":[{\"name\":\"x\",\"context\":{\"cluster\":\"c\",\"user\":\"u\"}}],"
 			"\"users\":[{\"name\":\"u\",\"user\":{\"token\":\"abc\"}}],\"current-context\":\"x\"}";
 
-		KT_EQ(write(fd, js, sizeof(js) - 1), (long long)sizeof(js) - 1);
+		CHECK_EQ(write(fd, js, sizeof(js) - 1), (long long)sizeof(js) - 1);
 		close(fd);
 	}
-	KT_EQ(k8s_kubeconfig_load(path, NULL, &conn, err, sizeof(err)), 0);
-	KT_STR(conn.server, "http://127.0.0.1:1");
-	KT_STR(conn.token, "abc");
-	KT_CHECK(conn.ca_len == 5 && memcmp(conn.ca_data, "hello", 5) == 0);
+	CHECK_EQ(k8s_kubeconfig_load(path, NULL, &conn, err, sizeof(err)), 0);
+	CHECK_STR(conn.server, "http://127.0.0.1:1");
+	CHECK_STR(conn.token, "abc");
+	CHECK(conn.ca_len == 5 && memcmp(conn.ca_data, "hello", 5) == 0);
 	k8s_conn_fini(&conn);
 	unlink(path);
 }
@@ -333,25 +328,25 @@ static void test_times(void)
 {
 	int64_t ns = -1;
 
-	KT_EQ(k8s_parse_time("1970-01-01T00:00:00Z", &ns), 0);
-	KT_EQ(ns, 0);
-	KT_EQ(k8s_parse_time("2024-02-29T12:34:56Z", &ns), 0);
-	KT_EQ(ns, 1709210096LL * 1000000000);
-	KT_EQ(k8s_parse_time("2024-02-29T12:34:56.123456789Z", &ns), 0);
-	KT_EQ(ns, 1709210096LL * 1000000000 + 123456789);
-	KT_EQ(k8s_parse_time("2024-02-29T12:34:56.5Z", &ns), 0);
-	KT_EQ(ns, 1709210096LL * 1000000000 + 500000000);
-	KT_EQ(k8s_parse_time("2024-02-29T14:34:56+02:00", &ns), 0);
-	KT_EQ(ns, 1709210096LL * 1000000000);
-	KT_EQ(k8s_parse_time("2024-02-29T07:04:56-05:30", &ns), 0);
-	KT_EQ(ns, 1709210096LL * 1000000000);
-	KT_EQ(k8s_parse_time("2024-02-29 12:34:56Z", &ns), -EINVAL);
-	KT_EQ(k8s_parse_time("2024-02-29T12:34:56", &ns), -EINVAL);
-	KT_EQ(k8s_parse_time("2024-13-01T00:00:00Z", &ns), -EINVAL);
-	KT_EQ(k8s_parse_time("2024-02-29T12:34Z", &ns), -EINVAL);
-	KT_EQ(k8s_parse_time("2024-02-29T12:34:56+0200", &ns), -EINVAL);
-	KT_EQ(k8s_parse_time("", &ns), -EINVAL);
-	KT_EQ(k8s_parse_time(NULL, &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time("1970-01-01T00:00:00Z", &ns), 0);
+	CHECK_EQ(ns, 0);
+	CHECK_EQ(k8s_parse_time("2024-02-29T12:34:56Z", &ns), 0);
+	CHECK_EQ(ns, 1709210096LL * 1000000000);
+	CHECK_EQ(k8s_parse_time("2024-02-29T12:34:56.123456789Z", &ns), 0);
+	CHECK_EQ(ns, 1709210096LL * 1000000000 + 123456789);
+	CHECK_EQ(k8s_parse_time("2024-02-29T12:34:56.5Z", &ns), 0);
+	CHECK_EQ(ns, 1709210096LL * 1000000000 + 500000000);
+	CHECK_EQ(k8s_parse_time("2024-02-29T14:34:56+02:00", &ns), 0);
+	CHECK_EQ(ns, 1709210096LL * 1000000000);
+	CHECK_EQ(k8s_parse_time("2024-02-29T07:04:56-05:30", &ns), 0);
+	CHECK_EQ(ns, 1709210096LL * 1000000000);
+	CHECK_EQ(k8s_parse_time("2024-02-29 12:34:56Z", &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time("2024-02-29T12:34:56", &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time("2024-13-01T00:00:00Z", &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time("2024-02-29T12:34Z", &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time("2024-02-29T12:34:56+0200", &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time("", &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time(NULL, &ns), -EINVAL);
 }
 
 int main(void)
@@ -364,5 +359,5 @@ int main(void)
 	test_selectors();
 	test_zones_and_options();
 	test_kubeconfig();
-	return kt_done("test_k8s_store");
+	return check_summary("test_k8s_store");
 }

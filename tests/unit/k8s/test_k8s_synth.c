@@ -55,15 +55,15 @@ static void test_dns_version(void)
 
 	kt_init(&t, "cluster.local in-addr.arpa ip6.arpa", default_opts);
 	kt_query(&t, "dns-version.cluster.local", DNS_T_TXT, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_STR(r.answer, "dns-version.cluster.local. 28800 IN TXT \"1.1.0\"\n");
-	KT_STR(r.authority, "");
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_STR(r.answer, "dns-version.cluster.local. 28800 IN TXT \"1.1.0\"\n");
+	CHECK_STR(r.authority, "");
 	/* Only TXT exists there. */
 	kt_query(&t, "dns-version.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
-	KT_CHECK(r.aa);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 3);
+	CHECK(r.aa);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_fini(&t);
 }
 
@@ -75,44 +75,44 @@ static void test_clusterip(void)
 	kt_init(&t, "cluster.local in-addr.arpa ip6.arpa", default_opts);
 	cluster(&t);
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_STR(r.answer, "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
-	KT_STR(r.authority, "");
-	KT_EQ(r.ar, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_STR(r.answer, "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
+	CHECK_STR(r.authority, "");
+	CHECK_EQ(r.ar, 0);
 	/* Owner echoes the query's case. */
 	kt_query(&t, "MySvc.Default.SVC.Cluster.Local", DNS_T_A, &r);
-	KT_STR(r.answer, "MySvc.Default.SVC.Cluster.Local. 5 IN A 10.96.0.10\n");
+	CHECK_STR(r.answer, "MySvc.Default.SVC.Cluster.Local. 5 IN A 10.96.0.10\n");
 	/* Exists, no AAAA: NODATA with the SOA. */
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_AAAA, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_EQ(r.an, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_EQ(r.an, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	/* Other types: NODATA too. */
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_TXT, &r);
-	KT_EQ(r.rcode, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_MX, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
 	/* Dual stack: spec.clusterIPs. */
 	kt_query(&t, "dual.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "dual.default.svc.cluster.local. 5 IN A 10.96.0.11\n");
+	CHECK_STR(r.answer, "dual.default.svc.cluster.local. 5 IN A 10.96.0.11\n");
 	kt_query(&t, "dual.default.svc.cluster.local", DNS_T_AAAA, &r);
-	KT_STR(r.answer, "dual.default.svc.cluster.local. 5 IN AAAA fd00::11\n");
+	CHECK_STR(r.answer, "dual.default.svc.cluster.local. 5 IN AAAA fd00::11\n");
 	/* Unknown service / namespace: NXDOMAIN. */
 	kt_query(&t, "nope.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
-	KT_CHECK(r.aa);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 3);
+	CHECK(r.aa);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_query(&t, "mysvc.nons.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* Endpoint name under a ClusterIP service (extension). */
 	kt_query(&t, "10-244-1-5.mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "10-244-1-5.mysvc.default.svc.cluster.local. 5 IN A 10.244.1.5\n");
+	CHECK_STR(r.answer, "10-244-1-5.mysvc.default.svc.cluster.local. 5 IN A 10.244.1.5\n");
 	kt_query(&t, "10-244-1-6.mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3); /* not ready */
+	CHECK_EQ(r.rcode, 3); /* not ready */
 	kt_fini(&t);
 }
 
@@ -126,19 +126,19 @@ static void test_empty_service(void)
 	cluster(&t);
 	/* A ClusterIP service with no endpoints still answers its IP. */
 	kt_query(&t, "dual.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 1);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 1);
 	kt_fini(&t);
 	kt_init(&t, "cluster.local", opts);
 	cluster(&t);
 	kt_query(&t, "dual.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
+	CHECK_EQ(r.rcode, 0);
 	/* ExternalName and headless are not affected. */
 	kt_query(&t, "ext.default.svc.cluster.local", DNS_T_CNAME, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 1);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 1);
 	kt_fini(&t);
 }
 
@@ -150,36 +150,36 @@ static void test_headless(void)
 	kt_init(&t, "cluster.local in-addr.arpa ip6.arpa", default_opts);
 	cluster(&t);
 	kt_query(&t, "hl.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
+	CHECK_EQ(r.rcode, 0);
 	/* Ready and nil-ready endpoints; not the not-ready one. */
-	KT_STR(r.answer, "hl.default.svc.cluster.local. 5 IN A 10.244.2.1\n"
-			 "hl.default.svc.cluster.local. 5 IN A 10.244.2.2\n");
+	CHECK_STR(r.answer, "hl.default.svc.cluster.local. 5 IN A 10.244.2.1\n"
+			    "hl.default.svc.cluster.local. 5 IN A 10.244.2.2\n");
 	kt_query(&t, "hl.default.svc.cluster.local", DNS_T_AAAA, &r);
-	KT_STR(r.answer, "hl.default.svc.cluster.local. 5 IN AAAA fd00::1:2\n"
-			 "hl.default.svc.cluster.local. 5 IN AAAA 5678:abcd::\n");
+	CHECK_STR(r.answer, "hl.default.svc.cluster.local. 5 IN AAAA fd00::1:2\n"
+			    "hl.default.svc.cluster.local. 5 IN AAAA 5678:abcd::\n");
 	/* Hostname field, else the dashed address. */
 	kt_query(&t, "web-0.hl.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "web-0.hl.default.svc.cluster.local. 5 IN A 10.244.2.1\n");
+	CHECK_STR(r.answer, "web-0.hl.default.svc.cluster.local. 5 IN A 10.244.2.1\n");
 	kt_query(&t, "10-244-2-2.hl.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "10-244-2-2.hl.default.svc.cluster.local. 5 IN A 10.244.2.2\n");
+	CHECK_STR(r.answer, "10-244-2-2.hl.default.svc.cluster.local. 5 IN A 10.244.2.2\n");
 	kt_query(&t, "10-244-2-1.hl.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3); /* it has a hostname */
+	CHECK_EQ(r.rcode, 3); /* it has a hostname */
 	kt_query(&t, "fd00--1-2.hl.default.svc.cluster.local", DNS_T_AAAA, &r);
-	KT_STR(r.answer, "fd00--1-2.hl.default.svc.cluster.local. 5 IN AAAA fd00::1:2\n");
+	CHECK_STR(r.answer, "fd00--1-2.hl.default.svc.cluster.local. 5 IN AAAA fd00::1:2\n");
 	/* A trailing '-' gets a 0. */
 	kt_query(&t, "5678-abcd--0.hl.default.svc.cluster.local", DNS_T_AAAA, &r);
-	KT_STR(r.answer, "5678-abcd--0.hl.default.svc.cluster.local. 5 IN AAAA 5678:abcd::\n");
+	CHECK_STR(r.answer, "5678-abcd--0.hl.default.svc.cluster.local. 5 IN AAAA 5678:abcd::\n");
 	/* Endpoint exists, other family: NODATA. */
 	kt_query(&t, "web-0.hl.default.svc.cluster.local", DNS_T_AAAA, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	/* No ready endpoints: NXDOMAIN. */
 	kt_query(&t, "nobody.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* Too many labels. */
 	kt_query(&t, "a.b.c.hl.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_fini(&t);
 }
 
@@ -191,60 +191,60 @@ static void test_srv(void)
 	kt_init(&t, "cluster.local", NULL);
 	cluster(&t);
 	kt_query(&t, "_http._tcp.mysvc.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_STR(r.answer, "_http._tcp.mysvc.default.svc.cluster.local. 5 IN SRV 0 100 80 mysvc.default.svc.cluster.local.\n");
-	KT_STR(r.additional, "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_STR(r.answer, "_http._tcp.mysvc.default.svc.cluster.local. 5 IN SRV 0 100 80 mysvc.default.svc.cluster.local.\n");
+	CHECK_STR(r.additional, "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
 	/* Owner case echoed, target from object names + zone in the query's case. */
 	kt_query(&t, "_HTTP._TCP.MySvc.default.SVC.Cluster.LOCAL", DNS_T_SRV, &r);
-	KT_STR(r.answer, "_HTTP._TCP.MySvc.default.SVC.Cluster.LOCAL. 5 IN SRV 0 100 80 mysvc.default.svc.Cluster.LOCAL.\n");
-	KT_STR(r.additional, "mysvc.default.svc.Cluster.LOCAL. 5 IN A 10.96.0.10\n");
+	CHECK_STR(r.answer, "_HTTP._TCP.MySvc.default.SVC.Cluster.LOCAL. 5 IN SRV 0 100 80 mysvc.default.svc.Cluster.LOCAL.\n");
+	CHECK_STR(r.additional, "mysvc.default.svc.Cluster.LOCAL. 5 IN A 10.96.0.10\n");
 	/* Dual stack: N=2 before dedup -> weight 50, one SRV, A and AAAA in additional. */
 	kt_query(&t, "_http._tcp.dual.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_STR(r.answer, "_http._tcp.dual.default.svc.cluster.local. 5 IN SRV 0 50 80 dual.default.svc.cluster.local.\n");
-	KT_STR(r.additional, "dual.default.svc.cluster.local. 5 IN A 10.96.0.11\n"
-			     "dual.default.svc.cluster.local. 5 IN AAAA fd00::11\n");
+	CHECK_STR(r.answer, "_http._tcp.dual.default.svc.cluster.local. 5 IN SRV 0 50 80 dual.default.svc.cluster.local.\n");
+	CHECK_STR(r.additional, "dual.default.svc.cluster.local. 5 IN A 10.96.0.11\n"
+				"dual.default.svc.cluster.local. 5 IN AAAA fd00::11\n");
 	/* Bare name: all ports, named or not. */
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_STR(r.answer, "mysvc.default.svc.cluster.local. 5 IN SRV 0 50 80 mysvc.default.svc.cluster.local.\n"
-			 "mysvc.default.svc.cluster.local. 5 IN SRV 0 50 8080 mysvc.default.svc.cluster.local.\n");
-	KT_STR(r.additional, "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
+	CHECK_STR(r.answer, "mysvc.default.svc.cluster.local. 5 IN SRV 0 50 80 mysvc.default.svc.cluster.local.\n"
+			    "mysvc.default.svc.cluster.local. 5 IN SRV 0 50 8080 mysvc.default.svc.cluster.local.\n");
+	CHECK_STR(r.additional, "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
 	/* Same port on UDP and TCP: dedup on (target, port), N counts both. */
 	kt_query(&t, "kube-dns.kube-system.svc.cluster.local", DNS_T_SRV, &r);
-	KT_STR(r.answer, "kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 50 53 kube-dns.kube-system.svc.cluster.local.\n");
+	CHECK_STR(r.answer, "kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 50 53 kube-dns.kube-system.svc.cluster.local.\n");
 	kt_query(&t, "_dns._udp.kube-dns.kube-system.svc.cluster.local", DNS_T_SRV, &r);
-	KT_STR(r.answer, "_dns._udp.kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 100 53 kube-dns.kube-system.svc.cluster.local.\n");
+	CHECK_STR(r.answer, "_dns._udp.kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 100 53 kube-dns.kube-system.svc.cluster.local.\n");
 	/* Wrong protocol, unknown port: NXDOMAIN. */
 	kt_query(&t, "_dns._tcp.kube-dns.kube-system.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "_nope._tcp.mysvc.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* The port name exists: A on it answers the service's address. */
 	kt_query(&t, "_http._tcp.mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "_http._tcp.mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
+	CHECK_STR(r.answer, "_http._tcp.mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
 	/* Headless: one SRV per ready endpoint x port, hostname targets, N=4 -> 25. */
 	kt_query(&t, "_http._tcp.hl.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_STR(r.answer,
-	       "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 web-0.hl.default.svc.cluster.local.\n"
-	       "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 10-244-2-2.hl.default.svc.cluster.local.\n"
-	       "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 fd00--1-2.hl.default.svc.cluster.local.\n"
-	       "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 5678-abcd--0.hl.default.svc.cluster.local.\n");
-	KT_STR(r.additional,
-	       "web-0.hl.default.svc.cluster.local. 5 IN A 10.244.2.1\n"
-	       "10-244-2-2.hl.default.svc.cluster.local. 5 IN A 10.244.2.2\n"
-	       "fd00--1-2.hl.default.svc.cluster.local. 5 IN AAAA fd00::1:2\n"
-	       "5678-abcd--0.hl.default.svc.cluster.local. 5 IN AAAA 5678:abcd::\n");
+	CHECK_STR(r.answer,
+		  "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 web-0.hl.default.svc.cluster.local.\n"
+		  "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 10-244-2-2.hl.default.svc.cluster.local.\n"
+		  "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 fd00--1-2.hl.default.svc.cluster.local.\n"
+		  "_http._tcp.hl.default.svc.cluster.local. 5 IN SRV 0 25 80 5678-abcd--0.hl.default.svc.cluster.local.\n");
+	CHECK_STR(r.additional,
+		  "web-0.hl.default.svc.cluster.local. 5 IN A 10.244.2.1\n"
+		  "10-244-2-2.hl.default.svc.cluster.local. 5 IN A 10.244.2.2\n"
+		  "fd00--1-2.hl.default.svc.cluster.local. 5 IN AAAA fd00::1:2\n"
+		  "5678-abcd--0.hl.default.svc.cluster.local. 5 IN AAAA 5678:abcd::\n");
 	/* SRV on an endpoint name: its ports, target itself. */
 	kt_query(&t, "web-0.hl.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_STR(r.answer, "web-0.hl.default.svc.cluster.local. 5 IN SRV 0 100 80 web-0.hl.default.svc.cluster.local.\n");
+	CHECK_STR(r.answer, "web-0.hl.default.svc.cluster.local. 5 IN SRV 0 100 80 web-0.hl.default.svc.cluster.local.\n");
 	/* ExternalName: no SRV (NODATA). */
 	kt_query(&t, "ext.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	/* Port forms without the underscore are not names here. */
 	kt_query(&t, "http.tcp.mysvc.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_fini(&t);
 }
 
@@ -262,8 +262,8 @@ static void test_srv_weights(void)
 					     EP("10.0.0.1") "," EP("10.0.0.2") "," EP("10.0.0.3"),
 					     "[" P_HTTP "]"));
 	kt_query(&t, "_http._tcp.three.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.an, 3);
-	KT_CHECK(strstr(r.answer, " SRV 0 33 80 ") != NULL);
+	CHECK_EQ(r.an, 3);
+	CHECK(strstr(r.answer, " SRV 0 33 80 ") != NULL);
 	/* 150 endpoints: floor(100/150) = 0 is raised to 1. */
 	for (int i = 0; i < 150; i++)
 		o += (size_t)snprintf(eps + o, sizeof(eps) - o, "%s\"10.1.%d.%d\"", i ? "," : "",
@@ -279,11 +279,11 @@ static void test_srv_weights(void)
 		free(js);
 	}
 	kt_query(&t, "_http._tcp.many.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.an, 150);
-	KT_CHECK(strstr(r.answer, " SRV 0 1 80 ") != NULL);
-	KT_EQ(r.ar, 150);
+	CHECK_EQ(r.an, 150);
+	CHECK(strstr(r.answer, " SRV 0 1 80 ") != NULL);
+	CHECK_EQ(r.ar, 150);
 	kt_query(&t, "many.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.an, 150);
+	CHECK_EQ(r.an, 150);
 	kt_fini(&t);
 }
 
@@ -296,59 +296,59 @@ static void test_namespaces_and_apex(void)
 	cluster(&t);
 	/* Bare namespace that exists: NODATA; unknown: NXDOMAIN. */
 	kt_query(&t, "default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_EQ(r.an, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_EQ(r.an, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_query(&t, "empty.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
+	CHECK_EQ(r.rcode, 0);
 	kt_query(&t, "nons.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* svc, pod and the apex: NODATA. */
 	kt_query(&t, "svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_query(&t, "pod.cluster.local", DNS_T_AAAA, &r);
-	KT_EQ(r.rcode, 0);
+	CHECK_EQ(r.rcode, 0);
 	kt_query(&t, "cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
 	/* Last label not svc/pod: NXDOMAIN (search-path misses). */
 	kt_query(&t, "api.github.com.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 3);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_query(&t, "api.github.com.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "foo.cluster.local", DNS_T_AAAA, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* Apex SOA and NS. */
 	kt_query(&t, "cluster.local", DNS_T_SOA, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_STR(r.answer, SOA_CL);
-	KT_STR(r.authority, "");
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_STR(r.answer, SOA_CL);
+	CHECK_STR(r.authority, "");
 	kt_query(&t, "Cluster.Local", DNS_T_SOA, &r);
-	KT_STR(r.answer, "Cluster.Local. 5 IN SOA ns.dns.Cluster.Local. hostmaster.Cluster.Local. 1700000000 7200 1800 86400 5\n");
+	CHECK_STR(r.answer, "Cluster.Local. 5 IN SOA ns.dns.Cluster.Local. hostmaster.Cluster.Local. 1700000000 7200 1800 86400 5\n");
 	/* Negative answers keep the configured zone's case (one value for the whole zone). */
 	kt_query(&t, "Nope.Default.SVC.Cluster.Local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 3);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_query(&t, "cluster.local", DNS_T_NS, &r);
-	KT_STR(r.answer, "cluster.local. 5 IN NS ns.dns.cluster.local.\n");
+	CHECK_STR(r.answer, "cluster.local. 5 IN NS ns.dns.cluster.local.\n");
 	/* TXT: NXDOMAIN where no record of any type exists, as CoreDNS. */
 	kt_query(&t, "default.svc.cluster.local", DNS_T_TXT, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "cluster.local", DNS_T_TXT, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* Zone transfers are refused. */
 	kt_query(&t, "cluster.local", DNS_T_AXFR, &r);
-	KT_EQ(r.rcode, 5);
-	KT_CHECK(!r.aa);
+	CHECK_EQ(r.rcode, 5);
+	CHECK(!r.aa);
 	kt_query(&t, "cluster.local", DNS_T_IXFR, &r);
-	KT_EQ(r.rcode, 5);
+	CHECK_EQ(r.rcode, 5);
 	/* Names outside the zones are not ours. */
 	kt_query(&t, "example.com", DNS_T_A, &r);
-	KT_EQ(r.kind, K8S_RC_NOTOURS);
+	CHECK_EQ(r.kind, K8S_RC_NOTOURS);
 	kt_fini(&t);
 }
 
@@ -362,17 +362,17 @@ static void test_ns_addrs(void)
 	k8s_ip_parse(&t.syn.nsaddr[1], "2001:db8::53");
 	t.syn.n_nsaddr = 2;
 	kt_query(&t, "cluster.local", DNS_T_NS, &r);
-	KT_STR(r.answer, "cluster.local. 5 IN NS ns.dns.cluster.local.\n");
-	KT_STR(r.additional, "ns.dns.cluster.local. 5 IN A 198.18.0.53\n"
-			     "ns.dns.cluster.local. 5 IN AAAA 2001:db8::53\n");
+	CHECK_STR(r.answer, "cluster.local. 5 IN NS ns.dns.cluster.local.\n");
+	CHECK_STR(r.additional, "ns.dns.cluster.local. 5 IN A 198.18.0.53\n"
+				"ns.dns.cluster.local. 5 IN AAAA 2001:db8::53\n");
 	kt_query(&t, "CLUSTER.local", DNS_T_NS, &r);
-	KT_STR(r.answer, "CLUSTER.local. 5 IN NS ns.dns.CLUSTER.local.\n");
-	KT_STR(r.additional, "ns.dns.CLUSTER.local. 5 IN A 198.18.0.53\n"
-			     "ns.dns.CLUSTER.local. 5 IN AAAA 2001:db8::53\n");
+	CHECK_STR(r.answer, "CLUSTER.local. 5 IN NS ns.dns.CLUSTER.local.\n");
+	CHECK_STR(r.additional, "ns.dns.CLUSTER.local. 5 IN A 198.18.0.53\n"
+				"ns.dns.CLUSTER.local. 5 IN AAAA 2001:db8::53\n");
 	kt_query(&t, "ns.dns.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "ns.dns.cluster.local. 5 IN A 198.18.0.53\n");
+	CHECK_STR(r.answer, "ns.dns.cluster.local. 5 IN A 198.18.0.53\n");
 	kt_query(&t, "ns.dns.cluster.local", DNS_T_AAAA, &r);
-	KT_STR(r.answer, "ns.dns.cluster.local. 5 IN AAAA 2001:db8::53\n");
+	CHECK_STR(r.answer, "ns.dns.cluster.local. 5 IN AAAA 2001:db8::53\n");
 	kt_fini(&t);
 }
 
@@ -385,37 +385,37 @@ static void test_ptr(void)
 	kt_init(&t, "cluster.local in-addr.arpa ip6.arpa", default_opts);
 	cluster(&t);
 	kt_query(&t, "10.0.96.10.in-addr.arpa", DNS_T_PTR, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_STR(r.answer, "10.0.96.10.in-addr.arpa. 5 IN PTR mysvc.default.svc.cluster.local.\n");
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_STR(r.answer, "10.0.96.10.in-addr.arpa. 5 IN PTR mysvc.default.svc.cluster.local.\n");
 	/* Endpoint addresses: hostname.service. */
 	kt_query(&t, "1.2.244.10.in-addr.arpa", DNS_T_PTR, &r);
-	KT_STR(r.answer, "1.2.244.10.in-addr.arpa. 5 IN PTR web-0.hl.default.svc.cluster.local.\n");
+	CHECK_STR(r.answer, "1.2.244.10.in-addr.arpa. 5 IN PTR web-0.hl.default.svc.cluster.local.\n");
 	kt_query(&t, "5.1.244.10.in-addr.arpa", DNS_T_PTR, &r);
-	KT_STR(r.answer, "5.1.244.10.in-addr.arpa. 5 IN PTR 10-244-1-5.mysvc.default.svc.cluster.local.\n");
+	CHECK_STR(r.answer, "5.1.244.10.in-addr.arpa. 5 IN PTR 10-244-1-5.mysvc.default.svc.cluster.local.\n");
 	/* IPv6 ClusterIP. */
 	kt_query(&t, "1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa",
 		 DNS_T_PTR, &r);
-	KT_STR(r.answer, "1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa. 5 IN PTR dual.default.svc.cluster.local.\n");
+	CHECK_STR(r.answer, "1.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa. 5 IN PTR dual.default.svc.cluster.local.\n");
 	/* Not ready endpoint, unknown address: NXDOMAIN with the reverse zone's SOA. */
 	kt_query(&t, "6.1.244.10.in-addr.arpa", DNS_T_PTR, &r);
-	KT_EQ(r.rcode, 3);
-	KT_STR(r.authority, SOA_REV4);
+	CHECK_EQ(r.rcode, 3);
+	CHECK_STR(r.authority, SOA_REV4);
 	kt_query(&t, "9.9.9.9.in-addr.arpa", DNS_T_PTR, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* Other types on a reverse name: name error as CoreDNS. */
 	kt_query(&t, "10.0.96.10.in-addr.arpa", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_fini(&t);
 	kt_init(&t, "cluster.local in-addr.arpa ip6.arpa", fall);
 	cluster(&t);
 	kt_query(&t, "9.9.9.9.in-addr.arpa", DNS_T_PTR, &r);
-	KT_EQ(r.kind, K8S_RC_FALLTHROUGH);
+	CHECK_EQ(r.kind, K8S_RC_FALLTHROUGH);
 	kt_query(&t, "10.0.96.10.in-addr.arpa", DNS_T_PTR, &r);
-	KT_EQ(r.kind, K8S_RC_ANSWER);
+	CHECK_EQ(r.kind, K8S_RC_ANSWER);
 	/* fallthrough limited to the reverse zones: forward misses stay NXDOMAIN. */
 	kt_query(&t, "nope.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.kind, K8S_RC_NXDOMAIN);
+	CHECK_EQ(r.kind, K8S_RC_NXDOMAIN);
 	kt_fini(&t);
 }
 
@@ -436,8 +436,8 @@ static void test_ptr_multi(void)
 	kt_apply(&t, K8S_RES_SLICE, kt_slice("default", "b-1", "b", "IPv4", EP("10.244.9.9"),
 					     "[" P_HTTP "]"));
 	kt_query(&t, "9.9.244.10.in-addr.arpa", DNS_T_PTR, &r);
-	KT_STR(r.answer, "9.9.244.10.in-addr.arpa. 5 IN PTR 10-244-9-9.a.default.svc.cluster.local.\n"
-			 "9.9.244.10.in-addr.arpa. 5 IN PTR 10-244-9-9.b.default.svc.cluster.local.\n");
+	CHECK_STR(r.answer, "9.9.244.10.in-addr.arpa. 5 IN PTR 10-244-9-9.a.default.svc.cluster.local.\n"
+			    "9.9.244.10.in-addr.arpa. 5 IN PTR 10-244-9-9.b.default.svc.cluster.local.\n");
 	kt_fini(&t);
 }
 
@@ -449,43 +449,43 @@ static void test_externalname(void)
 	kt_init(&t, "cluster.local", NULL);
 	cluster(&t);
 	kt_query(&t, "ext.default.svc.cluster.local", DNS_T_CNAME, &r);
-	KT_EQ(r.rcode, 0);
-	KT_CHECK(r.aa);
-	KT_STR(r.answer, "ext.default.svc.cluster.local. 5 IN CNAME api.example.com.\n");
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.aa);
+	CHECK_STR(r.answer, "ext.default.svc.cluster.local. 5 IN CNAME api.example.com.\n");
 	/* Out of zone: the CNAME, and the rest is for the chain (forward). */
 	kt_query(&t, "ext.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "ext.default.svc.cluster.local. 5 IN CNAME api.example.com.\n");
-	KT_CHECK(r.upstream);
+	CHECK_STR(r.answer, "ext.default.svc.cluster.local. 5 IN CNAME api.example.com.\n");
+	CHECK(r.upstream);
 	/* In zone: CNAME then the target's records. */
 	kt_query(&t, "alias.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "alias.default.svc.cluster.local. 5 IN CNAME mysvc.default.svc.cluster.local.\n"
-			 "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
-	KT_CHECK(!r.upstream);
+	CHECK_STR(r.answer, "alias.default.svc.cluster.local. 5 IN CNAME mysvc.default.svc.cluster.local.\n"
+			    "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.10\n");
+	CHECK(!r.upstream);
 	/* Target without records: no CNAME either -> NODATA. */
 	kt_query(&t, "alias.default.svc.cluster.local", DNS_T_AAAA, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
 	kt_query(&t, "dangling.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	/* IP-valued ExternalName is ignored. */
 	kt_query(&t, "ipext.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* No endpoints or ports below an ExternalName. */
 	kt_query(&t, "_http._tcp.ext.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	/* Changing the target service changes the alias. */
 	kt_apply(&t, K8S_RES_SVC, kt_svc("default", "mysvc", "\"10.96.0.99\"", P_HTTP));
 	kt_query(&t, "alias.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "alias.default.svc.cluster.local. 5 IN CNAME mysvc.default.svc.cluster.local.\n"
-			 "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.99\n");
+	CHECK_STR(r.answer, "alias.default.svc.cluster.local. 5 IN CNAME mysvc.default.svc.cluster.local.\n"
+			    "mysvc.default.svc.cluster.local. 5 IN A 10.96.0.99\n");
 	/* A CNAME loop ends. */
 	kt_apply(&t, K8S_RES_SVC, kt_extname("default", "l1", "l2.default.svc.cluster.local"));
 	kt_apply(&t, K8S_RES_SVC, kt_extname("default", "l2", "l1.default.svc.cluster.local"));
 	kt_query(&t, "l1.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
 	kt_fini(&t);
 }
 
@@ -498,45 +498,45 @@ static void test_pods(void)
 	kt_init(&t, "cluster.local", default_opts);
 	cluster(&t);
 	kt_query(&t, "10-244-1-5.default.pod.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "10-244-1-5.default.pod.cluster.local. 5 IN A 10.244.1.5\n");
+	CHECK_STR(r.answer, "10-244-1-5.default.pod.cluster.local. 5 IN A 10.244.1.5\n");
 	kt_query(&t, "1-2-3-4.empty.pod.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "1-2-3-4.empty.pod.cluster.local. 5 IN A 1.2.3.4\n");
+	CHECK_STR(r.answer, "1-2-3-4.empty.pod.cluster.local. 5 IN A 1.2.3.4\n");
 	kt_query(&t, "fd00--5.default.pod.cluster.local", DNS_T_AAAA, &r);
-	KT_STR(r.answer, "fd00--5.default.pod.cluster.local. 5 IN AAAA fd00::5\n");
+	CHECK_STR(r.answer, "fd00--5.default.pod.cluster.local. 5 IN AAAA fd00::5\n");
 	kt_query(&t, "fd00--5.default.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
 	kt_query(&t, "1-2-3.default.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "1-2-3-4.nons.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "default.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_STR(r.authority, SOA_CL);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_STR(r.authority, SOA_CL);
 	kt_fini(&t);
 
 	kt_init(&t, "cluster.local", NULL); /* pods disabled */
 	cluster(&t);
 	kt_query(&t, "1-2-3-4.default.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "default.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
+	CHECK_EQ(r.rcode, 0);
 	kt_fini(&t);
 
 	kt_init(&t, "cluster.local", verified);
 	cluster(&t);
 	kt_apply(&t, K8S_RES_POD, kt_pod("default", "web", "10.244.1.5"));
 	kt_query(&t, "10-244-1-5.default.pod.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "10-244-1-5.default.pod.cluster.local. 5 IN A 10.244.1.5\n");
+	CHECK_STR(r.answer, "10-244-1-5.default.pod.cluster.local. 5 IN A 10.244.1.5\n");
 	kt_query(&t, "10-244-1-5.kube-system.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "10-244-1-7.default.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_delete(&t, K8S_RES_POD, "default", "web");
 	kt_query(&t, "10-244-1-5.default.pod.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_fini(&t);
 }
 
@@ -553,25 +553,25 @@ static void test_options(void)
 	kt_init(&t, "cluster.local", ttl30);
 	cluster(&t);
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "mysvc.default.svc.cluster.local. 30 IN A 10.96.0.10\n");
+	CHECK_STR(r.answer, "mysvc.default.svc.cluster.local. 30 IN A 10.96.0.10\n");
 	kt_query(&t, "nope.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.authority, "cluster.local. 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1700000000 7200 1800 86400 30\n");
+	CHECK_STR(r.authority, "cluster.local. 30 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1700000000 7200 1800 86400 30\n");
 	kt_fini(&t);
 
 	kt_init(&t, "cluster.local", ttl600);
 	kt_query(&t, "nope.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.authority, "cluster.local. 300 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1700000000 7200 1800 86400 600\n");
+	CHECK_STR(r.authority, "cluster.local. 300 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1700000000 7200 1800 86400 600\n");
 	kt_fini(&t);
 
 	kt_init(&t, "cluster.local", nsopt);
 	cluster(&t);
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_query(&t, "kube-dns.kube-system.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 1);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 1);
 	kt_fini(&t);
 
 	kt_init(&t, "cluster.local", podnames);
@@ -581,14 +581,14 @@ static void test_options(void)
 		 "{\"addresses\":[\"10.9.9.9\"],\"targetRef\":{\"kind\":\"Pod\",\"name\":\"db-7f9c\"}}",
 		 "[" P_HTTP "]"));
 	kt_query(&t, "db-7f9c.db.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "db-7f9c.db.default.svc.cluster.local. 5 IN A 10.9.9.9\n");
+	CHECK_STR(r.answer, "db-7f9c.db.default.svc.cluster.local. 5 IN A 10.9.9.9\n");
 	kt_fini(&t);
 
 	kt_init(&t, "cluster.local", noeps);
 	kt_apply(&t, K8S_RES_NS, kt_ns("default"));
 	kt_apply(&t, K8S_RES_SVC, kt_headless("default", "db", P_HTTP));
 	kt_query(&t, "db.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_fini(&t);
 }
 
@@ -602,11 +602,11 @@ static void test_not_synced(void)
 	t.syn.synced = false;
 	/* Would-be NXDOMAIN answers SERVFAIL; what is known is answered. */
 	kt_query(&t, "nope.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 2);
-	KT_EQ(r.kind, K8S_RC_SERVFAIL);
+	CHECK_EQ(r.rcode, 2);
+	CHECK_EQ(r.kind, K8S_RC_SERVFAIL);
 	kt_query(&t, "mysvc.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 1);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 1);
 	kt_fini(&t);
 }
 
@@ -621,16 +621,16 @@ static void test_slice_without_ports(void)
 	kt_apply(&t, K8S_RES_SLICE, kt_slice("default", "np-1", "np", "IPv4", EP("10.7.7.7"), "null"));
 	/* No ports: A only. */
 	kt_query(&t, "np.default.svc.cluster.local", DNS_T_A, &r);
-	KT_STR(r.answer, "np.default.svc.cluster.local. 5 IN A 10.7.7.7\n");
+	CHECK_STR(r.answer, "np.default.svc.cluster.local. 5 IN A 10.7.7.7\n");
 	kt_query(&t, "np.default.svc.cluster.local", DNS_T_SRV, &r);
-	KT_EQ(r.rcode, 0);
-	KT_EQ(r.an, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
 	/* FQDN slices are not endpoints. */
 	kt_apply(&t, K8S_RES_SVC, kt_headless("default", "fq", P_HTTP));
 	kt_apply(&t, K8S_RES_SLICE, kt_slice("default", "fq-1", "fq", "FQDN",
 		 "{\"addresses\":[\"foo.example.com\"]}", "[" P_HTTP "]"));
 	kt_query(&t, "fq.default.svc.cluster.local", DNS_T_A, &r);
-	KT_EQ(r.rcode, 3);
+	CHECK_EQ(r.rcode, 3);
 	kt_fini(&t);
 }
 
@@ -651,5 +651,5 @@ int main(void)
 	test_options();
 	test_not_synced();
 	test_slice_without_ports();
-	return kt_done("test_k8s_synth");
+	return check_summary("test_k8s_synth");
 }

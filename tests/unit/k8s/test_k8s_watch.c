@@ -54,14 +54,14 @@ static void test_stream_splits(void)
 			struct lines l = { .n = 0 };
 
 			k8s_stream_init(&s);
-			KT_EQ(k8s_stream_feed(&s, text, i, on_line, &l), 0);
-			KT_EQ(k8s_stream_feed(&s, text + i, j - i, on_line, &l), 0);
-			KT_EQ(k8s_stream_feed(&s, text + j, len - j, on_line, &l), 0);
-			KT_EQ(l.n, 3);
-			KT_STR(l.got[0], "{\"a\":1}");
-			KT_STR(l.got[1], "{\"b\":22}");
-			KT_STR(l.got[2], "{\"c\":333}");
-			KT_EQ(s.len, strlen("{\"partial\":"));
+			CHECK_EQ(k8s_stream_feed(&s, text, i, on_line, &l), 0);
+			CHECK_EQ(k8s_stream_feed(&s, text + i, j - i, on_line, &l), 0);
+			CHECK_EQ(k8s_stream_feed(&s, text + j, len - j, on_line, &l), 0);
+			CHECK_EQ(l.n, 3);
+			CHECK_STR(l.got[0], "{\"a\":1}");
+			CHECK_STR(l.got[1], "{\"b\":22}");
+			CHECK_STR(l.got[2], "{\"c\":333}");
+			CHECK_EQ(s.len, strlen("{\"partial\":"));
 			k8s_stream_fini(&s);
 		}
 	}
@@ -80,8 +80,8 @@ static void test_stream_stop(void)
 	int calls = 0;
 
 	k8s_stream_init(&s);
-	KT_EQ(k8s_stream_feed(&s, "a\nb\nc\n", 6, stop_at_second, &calls), 7);
-	KT_EQ(calls, 2);
+	CHECK_EQ(k8s_stream_feed(&s, "a\nb\nc\n", 6, stop_at_second, &calls), 7);
+	CHECK_EQ(calls, 2);
 	k8s_stream_fini(&s);
 }
 
@@ -158,7 +158,7 @@ static void create_svc(const struct kt_fake *f, const char *name)
 	char body[512];
 
 	snprintf(body, sizeof(body), SVC_JSON, name);
-	KT_EQ(kt_http(f, "POST", "/api/v1/namespaces/default/services", body), 201);
+	CHECK_EQ(kt_http(f, "POST", "/api/v1/namespaces/default/services", body), 201);
 }
 
 static void test_watch(const char *root, const char *gone_mode, int *skip)
@@ -174,58 +174,58 @@ static void test_watch(const char *root, const char *gone_mode, int *skip)
 		if (rc == 77)
 			*skip = 1;
 		else
-			KT_CHECK(!"fake API server did not start");
+			CHECK(!"fake API server did not start");
 		kt_fake_stop(&f);
 		return;
 	}
 	memset(&s, 0, sizeof(s));
 	w = watch_on(&f, &conn, false);
-	KT_CHECK(w != NULL);
+	CHECK(w != NULL);
 	if (w == NULL)
 		goto out;
 	/* Initial LIST of each resource, then watches. */
 	WAIT_FOR(w, &s, 10000, s.ends[0] && s.ends[1] && s.ends[2] && s.ends[3]);
 	for (int i = 0; i < K8S_RES_N; i++) {
-		KT_EQ(s.begins[i], 1);
-		KT_EQ(s.ends[i], 1);
+		CHECK_EQ(s.begins[i], 1);
+		CHECK_EQ(s.ends[i], 1);
 	}
-	KT_EQ(s.upserts[K8S_RES_NS], 4);
-	KT_EQ(s.upserts[K8S_RES_SVC], 6);
-	KT_EQ(s.upserts[K8S_RES_SLICE], 2);
+	CHECK_EQ(s.upserts[K8S_RES_NS], 4);
+	CHECK_EQ(s.upserts[K8S_RES_SVC], 6);
+	CHECK_EQ(s.upserts[K8S_RES_SLICE], 2);
 	/* A live event. */
 	create_svc(&f, "live-one");
 	WAIT_FOR(w, &s, 5000, s.upserts[K8S_RES_SVC] == 7);
-	KT_EQ(s.upserts[K8S_RES_SVC], 7);
-	KT_STR(s.last_name[K8S_RES_SVC], "live-one");
+	CHECK_EQ(s.upserts[K8S_RES_SVC], 7);
+	CHECK_STR(s.last_name[K8S_RES_SVC], "live-one");
 	/* Bookmarks keep coming (every 0.2 s). */
 	usleep(600000);
 	k8s_watch_get_stats(w, &st);
-	KT_CHECK(st.bookmarks >= 2);
+	CHECK(st.bookmarks >= 2);
 	/* 410 Gone on the next watch: the client lists again (BEGIN/END once more). */
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 	WAIT_FOR(w, &s, 10000, s.ends[K8S_RES_SVC] >= 2 && s.ends[K8S_RES_NS] >= 2);
-	KT_CHECK(s.ends[K8S_RES_SVC] >= 2);
+	CHECK(s.ends[K8S_RES_SVC] >= 2);
 	k8s_watch_get_stats(w, &st);
-	KT_CHECK(st.relists >= 1);
+	CHECK(st.relists >= 1);
 	/* Still watching after the relist. */
 	create_svc(&f, "live-two");
 	WAIT_FOR(w, &s, 5000, strcmp(s.last_name[K8S_RES_SVC], "live-two") == 0);
-	KT_STR(s.last_name[K8S_RES_SVC], "live-two");
+	CHECK_STR(s.last_name[K8S_RES_SVC], "live-two");
 	/* A dropped watch resumes from the last resourceVersion: no relist. */
 	{
 		unsigned ends = s.ends[K8S_RES_SVC];
 
-		KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+		CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 		usleep(300000);
 		create_svc(&f, "live-three");
 		WAIT_FOR(w, &s, 5000, strcmp(s.last_name[K8S_RES_SVC], "live-three") == 0);
-		KT_STR(s.last_name[K8S_RES_SVC], "live-three");
-		KT_EQ(s.ends[K8S_RES_SVC], ends);
+		CHECK_STR(s.last_name[K8S_RES_SVC], "live-three");
+		CHECK_EQ(s.ends[K8S_RES_SVC], ends);
 	}
 	/* A rejected token: errors, then recovery once it is accepted again. */
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"other\"}"), 200);
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"other\"}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 	{
 		uint64_t until = kt_ms() + 5000;
 
@@ -233,12 +233,12 @@ static void test_watch(const char *root, const char *gone_mode, int *skip)
 			usleep(50000);
 			k8s_watch_get_stats(w, &st);
 		} while (st.last_status != 401 && kt_ms() < until);
-		KT_EQ(st.last_status, 401);
+		CHECK_EQ(st.last_status, 401);
 	}
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"" TOKEN "\"}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"" TOKEN "\"}"), 200);
 	create_svc(&f, "live-four");
 	WAIT_FOR(w, &s, 8000, strcmp(s.last_name[K8S_RES_SVC], "live-four") == 0);
-	KT_STR(s.last_name[K8S_RES_SVC], "live-four");
+	CHECK_STR(s.last_name[K8S_RES_SVC], "live-four");
 	k8s_watch_stop(w);
 out:
 	k8s_conn_fini(&conn);
@@ -276,22 +276,22 @@ static void test_token_file(const char *root, int *skip)
 	cfg.backoff_min_ms = 100;
 	cfg.backoff_max_ms = 400;
 	w = k8s_watch_start(&cfg, err, sizeof(err));
-	KT_CHECK(w != NULL);
+	CHECK(w != NULL);
 	if (w == NULL)
 		goto out;
 	WAIT_FOR(w, &s, 10000, s.ends[K8S_RES_SVC] == 1);
-	KT_EQ(s.ends[K8S_RES_SVC], 1);
+	CHECK_EQ(s.ends[K8S_RES_SVC], 1);
 	/* The token rotates: the server and the file change, the watch reconnects. */
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"rotated\"}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"set-token\",\"token\":\"rotated\"}"), 200);
 	tf = fopen(path, "w");
 	fprintf(tf, "rotated\n");
 	fclose(tf);
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 	snprintf(f.token, sizeof(f.token), "rotated");
 	usleep(500000);
 	create_svc(&f, "after-rotation");
 	WAIT_FOR(w, &s, 8000, strcmp(s.last_name[K8S_RES_SVC], "after-rotation") == 0);
-	KT_STR(s.last_name[K8S_RES_SVC], "after-rotation");
+	CHECK_STR(s.last_name[K8S_RES_SVC], "after-rotation");
 	k8s_watch_stop(w);
 out:
 	unlink(path);
@@ -305,7 +305,7 @@ static unsigned requests_with(const struct kt_fake *f, const char *needle)
 	static char log[262144];
 	unsigned n = 0;
 
-	KT_EQ(kt_http_body(f, "GET", "/fake/requests", NULL, log, sizeof(log)), 200);
+	CHECK_EQ(kt_http_body(f, "GET", "/fake/requests", NULL, log, sizeof(log)), 200);
 	for (const char *p = strstr(log, needle); p != NULL; p = strstr(p + 1, needle))
 		n++;
 	return n;
@@ -327,55 +327,55 @@ static void test_watch_list(const char *root, int *skip)
 	memset(&conn, 0, sizeof(conn));
 	if (rc != 0) {
 		*skip |= rc == 77;
-		KT_CHECK(rc == 77);
+		CHECK(rc == 77);
 		kt_fake_stop(&f);
 		return;
 	}
 	memset(&s, 0, sizeof(s));
 	w = watch_on(&f, &conn, true);
-	KT_CHECK(w != NULL);
+	CHECK(w != NULL);
 	if (w == NULL)
 		goto out;
 	WAIT_FOR(w, &s, 10000, s.ends[0] && s.ends[1] && s.ends[2] && s.ends[3]);
 	for (int i = 0; i < K8S_RES_N; i++) {
-		KT_EQ(s.begins[i], 1);
-		KT_EQ(s.ends[i], 1);
+		CHECK_EQ(s.begins[i], 1);
+		CHECK_EQ(s.ends[i], 1);
 	}
-	KT_EQ(s.upserts[K8S_RES_NS], 4);
-	KT_EQ(s.upserts[K8S_RES_SVC], 6);
-	KT_EQ(s.upserts[K8S_RES_SLICE], 2);
+	CHECK_EQ(s.upserts[K8S_RES_NS], 4);
+	CHECK_EQ(s.upserts[K8S_RES_SVC], 6);
+	CHECK_EQ(s.upserts[K8S_RES_SLICE], 2);
 	/* Live events on the same stream after the bookmark. */
 	create_svc(&f, "live-wl");
 	WAIT_FOR(w, &s, 5000, strcmp(s.last_name[K8S_RES_SVC], "live-wl") == 0);
-	KT_STR(s.last_name[K8S_RES_SVC], "live-wl");
-	KT_EQ(s.ends[K8S_RES_SVC], 1);
+	CHECK_STR(s.last_name[K8S_RES_SVC], "live-wl");
+	CHECK_EQ(s.ends[K8S_RES_SVC], 1);
 	/* 410 on the next watches: the relist is streamed again. */
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
-	KT_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"gone\",\"count\":4}"), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault", "{\"action\":\"drop-watches\"}"), 200);
 	WAIT_FOR(w, &s, 10000, s.ends[K8S_RES_SVC] >= 2);
-	KT_CHECK(s.ends[K8S_RES_SVC] >= 2);
+	CHECK(s.ends[K8S_RES_SVC] >= 2);
 	k8s_watch_stop(w);
 	k8s_conn_fini(&conn);
 	/* (the server logs a watch once it ends) */
 	usleep(300000);
-	KT_CHECK(requests_with(&f, "sendInitialEvents=true&resourceVersionMatch=NotOlderThan") >= 5);
-	KT_EQ(requests_with(&f, "limit="), 0);
+	CHECK(requests_with(&f, "sendInitialEvents=true&resourceVersionMatch=NotOlderThan") >= 5);
+	CHECK_EQ(requests_with(&f, "limit="), 0);
 
 	/* A server without WatchList: 422 for the streaming requests, then LIST pages. */
-	KT_EQ(kt_http(&f, "DELETE", "/fake/requests", NULL), 200);
-	KT_EQ(kt_http(&f, "POST", "/fake/fault",
-		      "{\"action\":\"error\",\"code\":422,\"count\":4}"), 200);
+	CHECK_EQ(kt_http(&f, "DELETE", "/fake/requests", NULL), 200);
+	CHECK_EQ(kt_http(&f, "POST", "/fake/fault",
+			 "{\"action\":\"error\",\"code\":422,\"count\":4}"), 200);
 	memset(&s, 0, sizeof(s));
 	w = watch_on(&f, &conn, true);
-	KT_CHECK(w != NULL);
+	CHECK(w != NULL);
 	if (w == NULL)
 		goto out;
 	WAIT_FOR(w, &s, 10000, s.ends[0] && s.ends[1] && s.ends[2] && s.ends[3]);
 	for (int i = 0; i < K8S_RES_N; i++)
-		KT_EQ(s.ends[i], 1);
-	KT_EQ(s.upserts[K8S_RES_SVC], 7);
-	KT_CHECK(requests_with(&f, "limit=") >= 4);
-	KT_CHECK(requests_with(&f, "\"code\":422") >= 4);
+		CHECK_EQ(s.ends[i], 1);
+	CHECK_EQ(s.upserts[K8S_RES_SVC], 7);
+	CHECK(requests_with(&f, "limit=") >= 4);
+	CHECK(requests_with(&f, "\"code\":422") >= 4);
 	k8s_watch_stop(w);
 out:
 	k8s_conn_fini(&conn);
@@ -402,9 +402,9 @@ int main(int argc, char **argv)
 		skip = 1;
 	}
 	curl_global_cleanup();
-	if (kt_fail == 0 && skip) {
-		printf("test_k8s_watch: %d checks passed; fake API server tests skipped\n", kt_checks);
+	if (check_failures == 0 && skip) {
+		printf("test_k8s_watch: %d checks passed; fake API server tests skipped\n", check_count);
 		return 77;
 	}
-	return kt_done("test_k8s_watch");
+	return check_summary("test_k8s_watch");
 }
