@@ -11,9 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forward_lib.sh"
 
-FAKE=$IT_SRC/tests/k8s/fake-apiserver
-OBJECTS=$IT_SRC/tests/k8s/objects/basic.json
-FAKE_PID=
+. "$(dirname "$0")/k8s_lib.sh"
 if [ ! -f "$FAKE" ] || ! command -v python3 >/dev/null; then
 	echo "SKIP $IT_NAME: no fake API server or python3"
 	trap - EXIT
@@ -21,26 +19,11 @@ if [ ! -f "$FAKE" ] || ! command -v python3 >/dev/null; then
 	exit 77
 fi
 ext_cleanup() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-	FAKE_PID=
+	k8s_cleanup
 	fwd_cleanup
 }
 trap 'rc=$?; ext_cleanup; it_exit $rc' EXIT
 
-fake_start() {
-	local i
-	python3 "$FAKE" --listen 127.0.0.1:0 --ready-file "$IT_WORK/api.port" \
-		--objects "$OBJECTS" --bookmark-interval 1 --quiet &
-	FAKE_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$IT_WORK/api.port" ] && break
-		sleep 0.1
-	done
-	API_PORT=$(cat "$IT_WORK/api.port" 2>/dev/null)
-	[ -n "$API_PORT" ] || { fail "fake API server started" "no port file"; exit 1; }
-}
-api() { timeout 10 curl -s -o /dev/null -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-	${3:+--data "$3"} "http://127.0.0.1:$API_PORT$2"; }
 svc_ext() {
 	printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"%s","namespace":"ns1"},' "$1"
 	printf '"spec":{"type":"ExternalName","externalName":"%s"}}' "$2"
@@ -48,27 +31,13 @@ svc_ext() {
 
 # corefile UPSTREAM: the default Kubernetes Corefile's shape, forwarding to UPSTREAM
 corefile() {
-	cat >"$IT_WORK/Corefile" <<EOF
-.:53 {
-    errors
-    health 127.0.0.1:8080
-    ready 127.0.0.1:8181
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        endpoint http://127.0.0.1:$API_PORT
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-        ttl 30
-    }
-    prometheus 127.0.0.1:9153
-    forward . $1 {
+	k8s_block "" "    forward . $1 {
         max_concurrent 1000
     }
     cache 30
     loop
     reload
-    loadbalance
-}
-EOF
+    loadbalance" >"$IT_WORK/Corefile"
 }
 
 fake_start

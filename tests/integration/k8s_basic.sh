@@ -8,53 +8,12 @@
 # path; changes through the API visible within a second; last known data served while
 # the API is down, and changes picked up again when it is back.
 . "$(dirname "$0")/lib.sh"
-
-FAKE=$IT_SRC/tests/k8s/fake-apiserver
-OBJECTS=$IT_SRC/tests/k8s/objects/basic.json
-FAKE_PID=
-if [ ! -f "$FAKE" ] || ! command -v python3 >/dev/null; then
-	echo "SKIP $IT_NAME: no fake API server or python3"
-	exit 77
-fi
-
-k8s_cleanup() {
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-	FAKE_PID=
-}
+. "$(dirname "$0")/k8s_lib.sh"
+k8s_require
 trap 'rc=$?; k8s_cleanup; it_exit $rc' EXIT
 
-# fake_start [PORT]: the fake API server in the background; sets API_PORT.
-fake_start() {
-	local i
-	rm -f "$IT_WORK/api.port"
-	python3 "$FAKE" --listen "127.0.0.1:${1:-0}" --ready-file "$IT_WORK/api.port" \
-		--objects "$OBJECTS" --bookmark-interval 1 --quiet &
-	FAKE_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$IT_WORK/api.port" ] && break
-		sleep 0.1
-	done
-	API_PORT=$(cat "$IT_WORK/api.port" 2>/dev/null)
-	[ -n "$API_PORT" ] || { fail "fake API server started" "no port file"; exit 1; }
-}
-api() { timeout 10 curl -s -o /dev/null -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-	${3:+--data "$3"} "http://127.0.0.1:$API_PORT$2"; }
-
 fake_start
-cat >"$IT_WORK/Corefile" <<EOF
-.:53 {
-    errors
-    health 127.0.0.1:8080
-    ready 127.0.0.1:8181
-    prometheus 127.0.0.1:9153
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        endpoint http://127.0.0.1:$API_PORT
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-        ttl 30
-    }
-}
-EOF
+k8s_block >"$IT_WORK/Corefile"
 lab_up "$IT_WORK/Corefile" --search "ns1.svc.cluster.local svc.cluster.local cluster.local"
 
 step "services"

@@ -10,36 +10,14 @@
 # shape, ttl 30, pods insecure), k8s5.test + 198.in-addr.arpa (no ttl: default 5, ignore
 # empty_service, no fallthrough) and k8s600.test (ttl 600: the SOA TTL is capped at 300).
 . "$(dirname "$0")/lib.sh"
-
-FAKE=$IT_SRC/tests/k8s/fake-apiserver
-OBJECTS=$IT_SRC/tests/k8s/objects/conformance.json
-FAKE_PID=
-if [ ! -f "$FAKE" ] || ! command -v python3 >/dev/null || ! command -v kdig >/dev/null; then
-	echo "SKIP $IT_NAME: no fake API server, python3 or kdig"
-	exit 77
-fi
-trap 'rc=$?; [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null; it_exit $rc' EXIT
+K8S_OBJECTS=$IT_SRC/tests/k8s/objects/conformance.json
+. "$(dirname "$0")/k8s_lib.sh"
+k8s_require kdig
+trap 'rc=$?; k8s_cleanup; it_exit $rc' EXIT
 
 T0=$(date +%s)
-python3 "$FAKE" --listen 127.0.0.1:0 --ready-file "$IT_WORK/api.port" --objects "$OBJECTS" --quiet &
-FAKE_PID=$!
-for ((i = 0; i < 100; i++)); do [ -s "$IT_WORK/api.port" ] && break; sleep 0.1; done
-API_PORT=$(cat "$IT_WORK/api.port" 2>/dev/null)
-[ -n "$API_PORT" ] || { fail "fake API server started" "no port file"; exit 1; }
-
-cat >"$IT_WORK/Corefile" <<EOF
-.:53 {
-    errors
-    health 127.0.0.1:8080
-    ready 127.0.0.1:8181
-    prometheus 127.0.0.1:9153
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        endpoint http://127.0.0.1:$API_PORT
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-        ttl 30
-    }
-}
+fake_start
+{ k8s_block; cat <<EOF
 k8s5.test:53 198.in-addr.arpa:53 {
     kubernetes k8s5.test 198.in-addr.arpa {
         endpoint http://127.0.0.1:$API_PORT
@@ -53,6 +31,7 @@ k8s600.test:53 {
     }
 }
 EOF
+} >"$IT_WORK/Corefile"
 lab_up "$IT_WORK/Corefile" --search "default.svc.cluster.local svc.cluster.local cluster.local"
 
 Z=cluster.local

@@ -13,34 +13,19 @@
 # namespace with a pod's search path, ndots 1 (resolv.conf) and ndots:5 (RES_OPTIONS: the
 # lab's resolv.conf has no ndots option). Waits are bounded polls, never timing thresholds.
 . "$(dirname "$0")/lib.sh"
-
-FAKE=$IT_SRC/tests/k8s/fake-apiserver
-OBJECTS=$IT_SRC/tests/k8s/objects/conformance.json
-FAKE_PID=
+K8S_OBJECTS=$IT_SRC/tests/k8s/objects/conformance.json
+. "$(dirname "$0")/k8s_lib.sh"
 BG_PID=
-if [ ! -f "$FAKE" ] || ! command -v python3 >/dev/null; then
-	echo "SKIP $IT_NAME: no fake API server or python3"
-	exit 77
-fi
+k8s_require
 ev_cleanup() {
 	[ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null && wait "$BG_PID" 2>/dev/null
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-	BG_PID= FAKE_PID=
+	BG_PID=
+	k8s_cleanup
 }
 trap 'rc=$?; ev_cleanup; it_exit $rc' EXIT
 
-python3 "$FAKE" --listen 127.0.0.1:0 --ready-file "$IT_WORK/api.port" --objects "$OBJECTS" \
-	--bookmark-interval 1 --quiet &
-FAKE_PID=$!
-for ((i = 0; i < 100; i++)); do [ -s "$IT_WORK/api.port" ] && break; sleep 0.1; done
-API_PORT=$(cat "$IT_WORK/api.port" 2>/dev/null)
-[ -n "$API_PORT" ] || { fail "fake API server started" "no port file"; exit 1; }
+fake_start
 
-# api METHOD PATH [JSON]: HTTP status of an API request
-api() {
-	timeout 20 curl -s -o /dev/null -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
-		${3:+--data "$3"} "http://127.0.0.1:$API_PORT$2"
-}
 # api_edit PATH PYTHON: GET the object, run PYTHON on it (as `o`), PUT it back; HTTP status
 api_edit() {
 	local body
@@ -49,25 +34,11 @@ api_edit() {
 		{ echo "edit-failed"; return; }
 	api PUT "$1" "$body"
 }
-fault() { api POST /fake/fault "$1"; }
 SVCS=/api/v1/namespaces/conf/services
 SLICES=/apis/discovery.k8s.io/v1/namespaces/conf/endpointslices
 SVC=conf.svc.cluster.local
 
-cat >"$IT_WORK/Corefile" <<EOF
-.:53 {
-    errors
-    health 127.0.0.1:8080
-    ready 127.0.0.1:8181
-    prometheus 127.0.0.1:9153
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        endpoint http://127.0.0.1:$API_PORT
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-        ttl 30
-    }
-}
-EOF
+k8s_block >"$IT_WORK/Corefile"
 lab_up "$IT_WORK/Corefile" --search "default.svc.cluster.local svc.cluster.local cluster.local"
 
 srvs() { q_section ANSWER | awk '$4 == "SRV" { print $5, $6, $7, $8 }' | sort | paste -sd '|'; }

@@ -8,23 +8,12 @@
 # ExternalName (it is deleted first): such a name needs the control plane, and without
 # cp_sync_zone in the engine it takes the zone answer away.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/k8s_lib.sh"
+k8s_require
+trap 'rc=$?; k8s_cleanup; it_exit $rc' EXIT
 
-FAKE=$IT_SRC/tests/k8s/fake-apiserver
-FAKE_PID=
-if [ ! -f "$FAKE" ] || ! command -v python3 >/dev/null; then
-	echo "SKIP $IT_NAME: no fake API server or python3"
-	exit 77
-fi
-trap 'rc=$?; [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null; it_exit $rc' EXIT
-
-python3 "$FAKE" --listen 127.0.0.1:0 --ready-file "$IT_WORK/api.port" \
-	--objects "$IT_SRC/tests/k8s/objects/basic.json" --quiet &
-FAKE_PID=$!
-for ((i = 0; i < 100; i++)); do [ -s "$IT_WORK/api.port" ] && break; sleep 0.1; done
-API_PORT=$(cat "$IT_WORK/api.port" 2>/dev/null)
-[ -n "$API_PORT" ] || { fail "fake API server started" "no port file"; exit 1; }
-check "delete the out-of-zone ExternalName" 200 "$(timeout 10 curl -s -o /dev/null -w '%{http_code}' \
-	-X DELETE "http://127.0.0.1:$API_PORT/api/v1/namespaces/ns2/services/ext")"
+fake_start
+check "delete the out-of-zone ExternalName" 200 "$(api DELETE /api/v1/namespaces/ns2/services/ext)"
 
 cat >"$IT_WORK/Corefile" <<EOF
 cluster.local:53 in-addr.arpa:53 {
@@ -61,9 +50,8 @@ check_grew "search-path misses from the zone answer (zone_neg)" "$neg0" 5 "$(sta
 check "nothing went to the control plane" "$missed0" "$(stat total.missed)"
 
 # A new service: published incrementally, answered by the fast path.
-check "create a service" 201 "$(timeout 10 curl -s -o /dev/null -w '%{http_code}' -X POST \
-	-H 'Content-Type: application/json' "http://127.0.0.1:$API_PORT/api/v1/namespaces/ns1/services" \
-	--data '{"metadata":{"name":"fresh","namespace":"ns1"},"spec":{"clusterIP":"10.96.9.9","ports":[{"name":"http","port":80}]}}')"
+check "create a service" 201 "$(api POST /api/v1/namespaces/ns1/services \
+	'{"metadata":{"name":"fresh","namespace":"ns1"},"spec":{"clusterIP":"10.96.9.9","ports":[{"name":"http","port":80}]}}')"
 poll_answer 10 "new service within a second" A 10.96.9.9 @$S4 fresh.ns1.svc.cluster.local A
 stats_json
 missed1=$(stat total.missed)

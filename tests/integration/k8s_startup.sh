@@ -7,38 +7,16 @@
 # the API down, the question is answered SERVFAIL once startup_timeout has passed, the
 # WARNING line is logged, and the data comes when the API is back.
 . "$(dirname "$0")/lib.sh"
-
-FAKE=$IT_SRC/tests/k8s/fake-apiserver
-OBJECTS=$IT_SRC/tests/k8s/objects/basic.json
-FAKE_PID= CPS_PID=
-if [ ! -f "$FAKE" ] || ! command -v python3 >/dev/null; then
-	echo "SKIP $IT_NAME: no fake API server or python3"
-	exit 77
-fi
-
+. "$(dirname "$0")/k8s_lib.sh"
+CPS_PID=
+k8s_require
 startup_cleanup() {
 	[ -n "$CPS_PID" ] && kill "$CPS_PID" 2>/dev/null && wait "$CPS_PID" 2>/dev/null
-	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
-	CPS_PID= FAKE_PID=
+	CPS_PID=
+	k8s_cleanup
 }
 trap 'rc=$?; startup_cleanup; it_exit $rc' EXIT
 
-# fake_start [PORT]: the fake API server in the background; sets API_PORT.
-fake_start() {
-	local i
-	rm -f "$IT_WORK/api.port"
-	python3 "$FAKE" --listen "127.0.0.1:${1:-0}" --ready-file "$IT_WORK/api.port" \
-		--objects "$OBJECTS" --quiet &
-	FAKE_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$IT_WORK/api.port" ] && break
-		sleep 0.1
-	done
-	API_PORT=$(cat "$IT_WORK/api.port" 2>/dev/null)
-	[ -n "$API_PORT" ] || { fail "fake API server started" "no port file"; exit 1; }
-}
-fault() { timeout 10 curl -s -o /dev/null -w '%{http_code}' -X POST \
-	-H 'Content-Type: application/json' --data "$1" "http://127.0.0.1:$API_PORT/fake/fault"; }
 health_code() { timeout 5 curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:8080/health 2>/dev/null || true; }
 
 # A crash and a restart in the background (its /ready wait may fail: that is the point).
@@ -59,21 +37,11 @@ cp_crash_restart() {
 cp_start_wait() { wait "$CPS_PID" 2>/dev/null; local rc=$?; CPS_PID=; return $rc; }
 
 fake_start
-cat >"$IT_WORK/Corefile" <<EOF
-.:53 {
-    errors
-    health 127.0.0.1:8080
-    ready 127.0.0.1:8181
-    prometheus 127.0.0.1:9153
+k8s_block "        startup_timeout 3s" >"$IT_WORK/Corefile"
+cat >>"$IT_WORK/Corefile" <<EOF
+it.test:53 {
     hosts {
         198.18.0.77 static.it.test
-        fallthrough
-    }
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        endpoint http://127.0.0.1:$API_PORT
-        fallthrough in-addr.arpa ip6.arpa
-        ttl 30
-        startup_timeout 3s
     }
 }
 EOF
@@ -95,7 +63,7 @@ if cp_start_wait; then pass "control plane ready after the stall"; else fail "co
 check "ready after the sync" 200 "$(ready_code)"
 
 step "API down at start: SERVFAIL after startup_timeout, data once it is back"
-kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; FAKE_PID=
+k8s_cleanup
 cp_crash_restart 8
 dq @$S4 +time=8 +tries=1 nope.ns1.svc.cluster.local A
 assert_answer "unknown service before any sync: SERVFAIL (after startup_timeout)" SERVFAIL '' 0
