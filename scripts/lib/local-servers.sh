@@ -6,17 +6,17 @@
 # is by that PID only.
 # shellcheck shell=bash
 
-# ls_free_port: a port free for both UDP and TCP on 127.0.0.1
+# ls_free_port [ADDR]: a port free for both UDP and TCP on ADDR (default 127.0.0.1)
 ls_free_port() {
-	python3 - <<'EOF'
-import socket
+	python3 - "${1:-127.0.0.1}" <<'EOF'
+import socket, sys
 for _ in range(50):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
+    u.bind((sys.argv[1], 0))
     port = u.getsockname()[1]
     t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        t.bind(("127.0.0.1", port))
+        t.bind((sys.argv[1], port))
     except OSError:
         continue
     finally:
@@ -84,21 +84,15 @@ payments IN A   192.0.2.80
 EOF
 }
 
-# ls_nsd_start DIR [PORT]: nsd on 127.0.0.1:PORT (a free one by default), authoritative for
-# example.org, example.net and the root, response rate limiting off (load tests). Files, log and
-# nsd.pid in DIR. Sets LS_NSD_PORT. @return 0 once it answers, 1 otherwise (stopped again)
-ls_nsd_start() {
-	local d=$1 bin i
-	bin=$(command -v nsd || echo /usr/sbin/nsd)
-	[ -x "$bin" ] || { err "nsd is not installed (apt-get install nsd)"; return 1; }
-	LS_NSD_PORT=${2:-$(ls_free_port)}
-	mkdir -p "$d"
-	ls_zone_example_org >"$d/example.org.zone"
-	ls_zone_example_net >"$d/example.net.zone"
-	ls_zone_root >"$d/root.zone"
+# ls_nsd_conf DIR PORT ZONE...: DIR/nsd.conf for nsd in the foreground on 127.0.0.1@PORT,
+# everything (log, state) in DIR, response rate limiting off (load tests), serving each
+# ZONE from DIR/ZONE.zone (the root "." from DIR/root.zone).
+ls_nsd_conf() {
+	local d=$1 port=$2 z
+	shift 2
 	cat >"$d/nsd.conf" <<EOF
 server:
-  ip-address: 127.0.0.1@$LS_NSD_PORT
+  ip-address: 127.0.0.1@$port
   username: ""
   chroot: ""
   zonesdir: "$d"
@@ -113,16 +107,26 @@ server:
   rrl-ratelimit: 0
 remote-control:
   control-enable: no
-zone:
-  name: example.org
-  zonefile: example.org.zone
-zone:
-  name: example.net
-  zonefile: example.net.zone
-zone:
-  name: "."
-  zonefile: root.zone
 EOF
+	for z in "$@"; do
+		printf 'zone:\n  name: "%s"\n  zonefile: %s.zone\n' "$z" "$([ "$z" = . ] && echo root || echo "$z")" \
+			>>"$d/nsd.conf"
+	done
+}
+
+# ls_nsd_start DIR [PORT]: nsd on 127.0.0.1:PORT (a free one by default), authoritative for
+# example.org, example.net and the root, response rate limiting off (load tests). Files, log and
+# nsd.pid in DIR. Sets LS_NSD_PORT. @return 0 once it answers, 1 otherwise (stopped again)
+ls_nsd_start() {
+	local d=$1 bin i
+	bin=$(command -v nsd || echo /usr/sbin/nsd)
+	[ -x "$bin" ] || { err "nsd is not installed (apt-get install nsd)"; return 1; }
+	LS_NSD_PORT=${2:-$(ls_free_port)}
+	mkdir -p "$d"
+	ls_zone_example_org >"$d/example.org.zone"
+	ls_zone_example_net >"$d/example.net.zone"
+	ls_zone_root >"$d/root.zone"
+	ls_nsd_conf "$d" "$LS_NSD_PORT" example.org example.net .
 	setsid "$bin" -d -c "$d/nsd.conf" </dev/null >>"$d/nsd.out" 2>&1 &
 	echo $! >"$d/nsd.pid"
 	for ((i = 0; i < 50; i++)); do

@@ -29,26 +29,8 @@ if ! command -v nsd >/dev/null 2>&1 && [ ! -x /usr/sbin/nsd ]; then
 fi
 FWD_NSD_BIN=$(command -v nsd || echo /usr/sbin/nsd)
 
-# fwd_free_port ADDR: a UDP+TCP port free on ADDR
-fwd_free_port() {
-	python3 - "$1" <<'EOF'
-import socket, sys
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((sys.argv[1], 0))
-    port = u.getsockname()[1]
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        t.bind((sys.argv[1], port))
-    except OSError:
-        continue
-    finally:
-        t.close()
-        u.close()
-    print(port)
-    break
-EOF
-}
+# ls_free_port, ls_nsd_conf: shared with the demo and the benchmarks.
+. "$IT_SRC/scripts/lib/local-servers.sh"
 
 # The zone: www (A/AAAA, TTL 300), alias CNAME, MX, TXT, short (TTL 2), big (30 TXT records,
 # > 512 bytes: truncated over UDP without EDNS), negative TTL 60 from the SOA minimum.
@@ -77,32 +59,12 @@ EOF
 # one by default); waits until it answers. Sets FWD_NSD_PORT.
 fwd_nsd_start() {
 	local i d
-	FWD_NSD_PORT=${1:-$(fwd_free_port 127.0.0.1)}
+	FWD_NSD_PORT=${1:-$(ls_free_port 127.0.0.1)}
 	FWD_NSD_DIR=$IT_WORK/nsd
 	d=$FWD_NSD_DIR
 	mkdir -p "$d"
 	fwd_zone >"$d/example.test.zone"
-	cat >"$d/nsd.conf" <<EOF
-server:
-  ip-address: 127.0.0.1@$FWD_NSD_PORT
-  username: ""
-  chroot: ""
-  zonesdir: "$d"
-  pidfile: ""
-  logfile: "$d/nsd.log"
-  database: ""
-  xfrdfile: "$d/xfrd.state"
-  zonelistfile: "$d/zone.list"
-  xfrdir: "$d"
-  server-count: 1
-  verbosity: 1
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-EOF
+	ls_nsd_conf "$d" "$FWD_NSD_PORT" example.test
 	"$FWD_NSD_BIN" -d -c "$d/nsd.conf" >>"$d/nsd.out" 2>&1 &
 	FWD_NSD_PID=$!
 	for ((i = 0; i < 50; i++)); do
@@ -137,7 +99,7 @@ fwd_nsd_stop() {
 # parallel). The PID is remembered for the cleanup.
 fwd_fake_start() {
 	local addr=$1 mode=$2 port i
-	port=$(fwd_free_port "$addr")
+	port=$(ls_free_port "$addr")
 	FWD_FAKE_PORT=$port
 	python3 - "$addr" "$port" "$mode" >>"$IT_WORK/fake-$mode.log" 2>&1 <<'EOF' &
 import socket, struct, sys, threading, time
