@@ -937,6 +937,7 @@ static void prog_observe(struct k8s_informer *inf)
 static void apply_obj(struct k8s_informer *inf, struct k8s_obj *o)
 {
 	enum k8s_res res = o->res;
+	int64_t trigger = res == K8S_RES_SLICE && !o->tombstone ? o->u.slice.trigger_ns : 0;
 	char *key = strdup(o->key);
 
 	if (key == NULL) {
@@ -944,8 +945,6 @@ static void apply_obj(struct k8s_informer *inf, struct k8s_obj *o)
 		inf->need_full = true;
 		return;
 	}
-	int64_t trigger = res == K8S_RES_SLICE && !o->tombstone ? o->u.slice.trigger_ns : 0;
-
 	if (inf->synced)
 		touched_names(inf, res, key);
 	if (k8s_store_apply(&inf->store, o) != 0)
