@@ -356,9 +356,16 @@ static void test_watch_list(const char *root, int *skip)
 	CHECK(s.ends[K8S_RES_SVC] >= 2);
 	k8s_watch_stop(w);
 	k8s_conn_fini(&conn);
-	/* (the server logs a watch once it ends) */
-	usleep(300000);
-	CHECK(requests_with(&f, "sendInitialEvents=true&resourceVersionMatch=NotOlderThan") >= 5);
+	/* The server logs a watch once it notices the client went away (its next write). */
+	{
+		uint64_t until = kt_ms() + 10000;
+		unsigned n;
+
+		while ((n = requests_with(&f, "sendInitialEvents=true&resourceVersionMatch="
+					  "NotOlderThan")) < 5 && kt_ms() < until)
+			usleep(100000);
+		CHECK(n >= 5);
+	}
 	CHECK_EQ(requests_with(&f, "limit="), 0);
 
 	/* A server without WatchList: 422 for the streaming requests, then LIST pages. */
