@@ -632,6 +632,14 @@ static void list_done(struct wres *r, CURLcode res, long status, uint64_t now)
 				   : status == 200 ? "not a list" : "HTTP error");
 }
 
+/* The Status body of a failed watch says ResourceVersionTooLarge. */
+static bool too_large(const struct wres *r)
+{
+	static const char cause[] = "ResourceVersionTooLarge";
+
+	return r->body != NULL && memmem(r->body, r->blen, cause, sizeof(cause) - 1) != NULL;
+}
+
 static void watch_done(struct wres *r, CURLcode res, long status, uint64_t now)
 {
 	/* A server without WatchList (before 1.27, or the feature off) rejects the
@@ -644,8 +652,10 @@ static void watch_done(struct wres *r, CURLcode res, long status, uint64_t now)
 			   "rejected by the server, listing instead");
 		return;
 	}
-	if (r->gone || status == 410) {
-		/* The RV is too old: the full state comes again from a LIST. */
+	/* The RV is too old, or newer than anything the server has (restored from older
+	 * data: "Too large resource version"): the full state comes again from a LIST,
+	 * as client-go's reflector does for both. */
+	if (r->gone || status == 410 || (status == 504 && too_large(r))) {
 		r->need_list = true;
 		r->due_ms = now;
 		stat_add(r->w, &r->w->st.relists);

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -420,6 +421,24 @@ class FakeApiTest(unittest.TestCase):
         code, st = self.watch(SVC + "?watch=1&resourceVersion=%d" % rv)
         self.assertEqual((code, st["kind"], st["reason"], st["code"]), (410, "Status", "Expired", 410))
         self.assertEqual(self.watch(SVC + "?watch=1&resourceVersion=%d" % self.list_rv())[0], 200)
+
+    def test_too_large_rv_504(self):
+        # A resourceVersion the server has not reached (it was restored from older data):
+        # the watch cache waits, then answers 504 with cause ResourceVersionTooLarge.
+        self.start()
+        rv = self.list_rv()
+        t0 = time.monotonic()
+        code, st = self.watch(SVC + "?watch=1&resourceVersion=%d" % (rv + 5))
+        self.assertEqual((code, st["reason"], st["details"]["causes"][0]["reason"]),
+                         (504, "Timeout", "ResourceVersionTooLarge"))
+        self.assertGreaterEqual(time.monotonic() - t0, 2.5)
+        # Reached while the watch waits: it goes on from there.
+        timer = threading.Timer(0.5, self.new_service, ("ns2", "late"))
+        timer.start()
+        w = self.open_watch(SVC + "?watch=1&resourceVersion=%d" % (rv + 1))
+        timer.join()
+        self.new_service("ns2", "later")
+        self.assertEqual(w.next()["object"]["metadata"]["name"], "later")
 
     def test_gone_fault_http_then_recovers(self):
         self.start()
