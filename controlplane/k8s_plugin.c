@@ -84,6 +84,7 @@ struct k8s_informer {
 	/* counters */
 	uint64_t applied, ticked_names, full_syncs;
 	uint64_t lat_last_ns, lat_max_ns;
+	uint64_t err_seen, err_next_ms;  /* API errors logged so far, next log allowed */
 	/* coredns_kubernetes_dns_programming_duration_seconds (headless_with_selector) */
 	uint64_t prog_bucket[PROG_BUCKETS], prog_count;
 	double prog_sum;
@@ -1100,6 +1101,27 @@ static void startup_state(struct k8s_informer *inf, uint64_t now_ms)
 	}
 }
 
+#define ERR_LOG_MS 5000 /* API failures are logged at most this often */
+
+/* Failed API requests go to the log, as client-go's reflector errors do in CoreDNS. */
+static void log_api_errors(struct k8s_informer *inf, uint64_t now_ms)
+{
+	struct k8s_watch_stats st;
+	char code[32] = "";
+
+	if (now_ms < inf->err_next_ms)
+		return;
+	k8s_watch_get_stats(inf->watch, &st);
+	if (st.errors == inf->err_seen)
+		return;
+	if (st.last_status > 0)
+		snprintf(code, sizeof(code), " (HTTP %ld)", st.last_status);
+	cp_plog("ERROR", "kubernetes", "%s: %s%s; %lu failed request(s) since the last report",
+		inf->cfg.conn.server, st.last_error, code, (unsigned long)(st.errors - inf->err_seen));
+	inf->err_seen = st.errors;
+	inf->err_next_ms = now_ms + ERR_LOG_MS;
+}
+
 static int k8s_tick(void *vi, struct cp_tick *t, uint64_t now_ms)
 {
 	struct k8s_inst *inst = vi;
@@ -1115,6 +1137,7 @@ static int k8s_tick(void *vi, struct cp_tick *t, uint64_t now_ms)
 	if (more)
 		cp_engine_wake(inst->engine); /* the rest on the next tick, soon */
 	startup_state(inf, now_ms);
+	log_api_errors(inf, now_ms);
 	if (inst->held != NULL && !starting(inf))
 		release(inst, true);
 	if (inf->synced)

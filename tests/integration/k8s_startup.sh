@@ -5,7 +5,8 @@
 # the initial sync and gets the real answer (NOERROR, or NXDOMAIN for an unknown name),
 # not SERVFAIL, while /ready is 503; hosts-like answers from the table never wait. With
 # the API down, the question is answered SERVFAIL once startup_timeout has passed, the
-# WARNING line is logged, and the data comes when the API is back.
+# WARNING line and the failed API requests are logged, and the data comes when the API is
+# back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/k8s_lib.sh"
 CPS_PID=
@@ -74,6 +75,8 @@ assert_answer "table names still answered" NOERROR 'aa' 1 198.18.0.77
 check "not ready while the API is down" 503 "$(ready_code)"
 check_re "WARNING logged" 'plugin/kubernetes: starting server with unsynced Kubernetes API' \
 	"$(grep -h 'unsynced' /run/dpdns-lab/controlplane.log 2>/dev/null | tail -1)"
+check_re "API failures logged" "^\\[ERROR\\] plugin/kubernetes: http://127\\.0\\.0\\.1:$API_PORT: .*failed request" \
+	"$(grep -h 'ERROR.*plugin/kubernetes' /run/dpdns-lab/controlplane.log 2>/dev/null | tail -1)"
 cp_start_wait
 fake_start "$API_PORT"
 poll_answer 100 "API back: web answered" A 10.96.1.1 @$S4 web.ns1.svc.cluster.local A
