@@ -5,9 +5,10 @@
 # of the default Kubernetes Corefile: ClusterIP (dual stack), headless, endpoint names,
 # SRV with additional records, PTR, ExternalName, pods insecure, dns-version, apex SOA/NS,
 # NXDOMAIN/NODATA with the SOA, owner case, TCP, AXFR refused; glibc with a pod's search
-# path; changes through the API visible within a second (no stale NXDOMAIN from `cache`); last known data served while
-# the API is down; an API server restarted from older data (its resourceVersion behind
-# ours: 504 Too large resource version) makes the client relist.
+# path; changes through the API visible within a second (no stale NXDOMAIN from `cache`);
+# last known data served while the API is down; an API server restarted from older data
+# (its resourceVersion behind ours: 504 Too large resource version) makes the client
+# relist.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/k8s_lib.sh"
 k8s_require
