@@ -446,7 +446,17 @@ class FakeApiTest(unittest.TestCase):
         self.fault(action="gone")
         code, st = self.watch(SVC + "?watch=1&resourceVersion=%d" % rv)
         self.assertEqual((code, st["code"]), (410, 410))
-        self.assertEqual(self.watch(SVC + "?watch=1&resourceVersion=%d" % rv)[0], 200)
+        # The RV held before the fault stays expired; a relist's RV watches on.
+        self.assertEqual(self.watch(SVC + "?watch=1&resourceVersion=%d" % rv)[0], 410)
+        self.assertGreater(self.list_rv(), rv)
+        self.assertEqual(self.watch(SVC + "?watch=1&resourceVersion=%d" % self.list_rv())[0], 200)
+
+    def test_gone_fault_ends_watches_in_progress(self):
+        self.start()
+        w = self.open_watch(SVC + "?watch=1&resourceVersion=%d" % self.list_rv())
+        self.fault(action="gone", count=0)
+        ev = w.next()
+        self.assertEqual((ev["type"], ev["object"]["code"]), ("ERROR", 410))
 
     def test_gone_fault_error_event(self):
         self.start()
