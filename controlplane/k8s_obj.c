@@ -259,7 +259,7 @@ int k8s_parse_time(const char *s, int64_t *unix_ns)
 {
 	const char *p = s;
 	int y, mo, d, hh, mm, ss, off;
-	int64_t frac = 0, scale = 100000000;
+	int64_t frac = 0, scale = 100000000, secs;
 
 	if (s == NULL)
 		return -EINVAL;
@@ -279,8 +279,12 @@ int k8s_parse_time(const char *s, int64_t *unix_ns)
 	}
 	if (zone_offset(p, &off) != 0)
 		return -EINVAL;
-	*unix_ns = (days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss - off) *
-		   1000000000 + frac;
+	secs = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss - off;
+	/* Nanoseconds since 1970 fit int64 until 2262: later years (the API's text is
+	 * untrusted) would overflow. */
+	if (secs > (INT64_MAX - 999999999) / 1000000000)
+		return -EINVAL;
+	*unix_ns = secs * 1000000000 + frac;
 	return 0;
 }
 
