@@ -159,21 +159,32 @@ static bool idxset_add(struct idxset *s, uint64_t h, uint32_t idx,
 /* ------------------------------------------------------------------------- */
 /* Names                                                                       */
 
+/* snprintf "%s" that @return the bytes written: the API's hostname is not trusted to be
+ * a label, and callers pack names one after another (view_build's 64-byte slots). */
+static size_t put_str(char *out, size_t cap, const char *s)
+{
+	int n = snprintf(out, cap, "%s", s);
+
+	if (n < 0 || cap == 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
 size_t k8s_endpoint_hostname(const struct k8s_ep *ep, bool pod_names, char *out, size_t cap)
 {
 	char ip[64];
 	size_t l;
 
 	if (ep->hostname != NULL)
-		return (size_t)snprintf(out, cap, "%s", ep->hostname);
+		return put_str(out, cap, ep->hostname);
 	if (pod_names && ep->target != NULL)
-		return (size_t)snprintf(out, cap, "%s", ep->target);
+		return put_str(out, cap, ep->target);
 	k8s_ip_str(&ep->ip, ip, sizeof(ip));
 	for (char *p = ip; *p != '\0'; p++) {
 		if (*p == '.' || *p == ':')
 			*p = '-';
 	}
-	l = (size_t)snprintf(out, cap, "%s", ip);
+	l = put_str(out, cap, ip);
 	/* "5678:abcd::" would give a label ending in '-': CoreDNS appends a 0. */
 	if (ep->ip.fam == 6 && l > 0 && l + 1 < cap && out[l - 1] == '-') {
 		out[l++] = '0';
