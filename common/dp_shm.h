@@ -10,7 +10,7 @@
 #include "dns.h"
 
 #define DP_SHM_MAGIC   0x64706e73u /**< "dpns" */
-#define DP_SHM_VERSION 2u
+#define DP_SHM_VERSION 3u
 
 /* Object names (looked up with rte_memzone_lookup / rte_hash_find_existing / rte_ring_lookup). */
 #define DP_MZ_STATE     "dpdns_state"     /**< struct dp_state */
@@ -86,6 +86,39 @@ enum dp_drop {
 	DP_DROP_MAX
 };
 
+/**
+ * Query type buckets of coredns_dns_requests_total{type}: CoreDNS names the common types,
+ * the rest are "other". Counted by the fast path and the control plane alike.
+ */
+enum dp_qt {
+	DP_QT_A, DP_QT_AAAA, DP_QT_CNAME, DP_QT_MX, DP_QT_NS, DP_QT_PTR, DP_QT_SOA,
+	DP_QT_SRV, DP_QT_TXT, DP_QT_HTTPS, DP_QT_DS, DP_QT_DNSKEY, DP_QT_ANY,
+	DP_QT_AXFR, DP_QT_IXFR, DP_QT_OTHER, DP_QT_N
+};
+
+/** @return the enum dp_qt bucket of query type @p qtype. */
+static inline unsigned int dp_qt_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case 1: return DP_QT_A;
+	case 28: return DP_QT_AAAA;
+	case 5: return DP_QT_CNAME;
+	case 15: return DP_QT_MX;
+	case 2: return DP_QT_NS;
+	case 12: return DP_QT_PTR;
+	case 6: return DP_QT_SOA;
+	case 33: return DP_QT_SRV;
+	case 16: return DP_QT_TXT;
+	case 65: return DP_QT_HTTPS;
+	case 43: return DP_QT_DS;
+	case 48: return DP_QT_DNSKEY;
+	case 255: return DP_QT_ANY;
+	case 252: return DP_QT_AXFR;
+	case 251: return DP_QT_IXFR;
+	default: return DP_QT_OTHER;
+	}
+}
+
 /** Per-worker counters, one cache-aligned block each. Written by one worker only. */
 struct dp_counters {
 	uint64_t rx_pkts;        /**< frames received on the DNS port queue */
@@ -106,6 +139,9 @@ struct dp_counters {
 	uint64_t exception_tx;   /**< frames sent to the kernel */
 	uint64_t exception_rx;   /**< frames from the kernel sent out the port */
 	uint64_t rcode[24];      /**< responses sent by the fast path (incl. replies) by rcode */
+	/** parsed queries by [family v4=0 v6=1][enum dp_qt]; the unparsable ones are
+	 *  dns_queries minus these (type "other" of coredns_dns_requests_total) */
+	uint64_t qtype[2][DP_QT_N];
 	uint64_t drop[DP_DROP_MAX];
 	uint64_t bursts;         /**< loop iterations that received something */
 } __attribute__((aligned(64)));

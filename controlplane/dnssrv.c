@@ -104,7 +104,7 @@ static void count_req(struct cp_dnssrv *s, unsigned slot, int tcp, int family,
 	int qt = cp_msg_qtype(msg, len);
 
 	s->rt->stats.port[slot].req[tcp][family == AF_INET6]
-		[cp_qt_of(qt < 0 ? 0 : (uint16_t)qt)]++;
+		[dp_qt_index(qt < 0 ? 0 : (uint16_t)qt)]++;
 }
 
 static void count_resp(struct cp_dnssrv *s, unsigned slot, int tcp, const uint8_t *msg,

@@ -29,30 +29,18 @@
 /* ------------------------------------------------------------------------- */
 /* Accounting helpers                                                          */
 
-static const struct { uint16_t type; const char *name; } qt_names[CP_QT_N] = {
-	[CP_QT_A] = { DNS_T_A, "A" },           [CP_QT_AAAA] = { DNS_T_AAAA, "AAAA" },
-	[CP_QT_CNAME] = { DNS_T_CNAME, "CNAME" }, [CP_QT_MX] = { DNS_T_MX, "MX" },
-	[CP_QT_NS] = { DNS_T_NS, "NS" },        [CP_QT_PTR] = { DNS_T_PTR, "PTR" },
-	[CP_QT_SOA] = { DNS_T_SOA, "SOA" },     [CP_QT_SRV] = { DNS_T_SRV, "SRV" },
-	[CP_QT_TXT] = { DNS_T_TXT, "TXT" },     [CP_QT_HTTPS] = { 65, "HTTPS" },
-	[CP_QT_DS] = { 43, "DS" },              [CP_QT_DNSKEY] = { 48, "DNSKEY" },
-	[CP_QT_ANY] = { DNS_T_ANY, "ANY" },     [CP_QT_AXFR] = { DNS_T_AXFR, "AXFR" },
-	[CP_QT_IXFR] = { DNS_T_IXFR, "IXFR" },  [CP_QT_OTHER] = { 0, "other" },
+/* Label values of the enum dp_qt buckets (dp_qt_index() in dp_shm.h sorts types). */
+static const char *const qt_names[DP_QT_N] = {
+	[DP_QT_A] = "A", [DP_QT_AAAA] = "AAAA", [DP_QT_CNAME] = "CNAME", [DP_QT_MX] = "MX",
+	[DP_QT_NS] = "NS", [DP_QT_PTR] = "PTR", [DP_QT_SOA] = "SOA", [DP_QT_SRV] = "SRV",
+	[DP_QT_TXT] = "TXT", [DP_QT_HTTPS] = "HTTPS", [DP_QT_DS] = "DS",
+	[DP_QT_DNSKEY] = "DNSKEY", [DP_QT_ANY] = "ANY", [DP_QT_AXFR] = "AXFR",
+	[DP_QT_IXFR] = "IXFR", [DP_QT_OTHER] = "other",
 };
 
-enum cp_qt cp_qt_of(uint16_t qtype)
+const char *cp_qt_name(enum dp_qt qt)
 {
-	unsigned i;
-
-	for (i = 0; i < CP_QT_OTHER; i++)
-		if (qt_names[i].type == qtype)
-			return (enum cp_qt)i;
-	return CP_QT_OTHER;
-}
-
-const char *cp_qt_name(enum cp_qt qt)
-{
-	return qt < CP_QT_N ? qt_names[qt].name : "other";
+	return qt < DP_QT_N ? qt_names[qt] : "other";
 }
 
 /* CoreDNS: prometheus.ExponentialBuckets(0.00025, 2, 16). */
@@ -241,29 +229,48 @@ static void server_label(const struct cp_settings *set, unsigned slot, char *buf
 	snprintf(buf, cap, "dns://:%u", set->dns_ports[slot] ? set->dns_ports[slot] : 53);
 }
 
+/*
+ * The fast path's UDP queries by family and type: the ones it parsed by type, the rest
+ * (dropped or malformed before the type was known) as "other". Its counters are not
+ * kept per port: they are reported under the first server port.
+ */
+static void fp_by_type(const struct snap *s, uint64_t fp[2][DP_QT_N])
+{
+	uint64_t all[2], sum;
+
+	all[1] = s->total.dns_queries_v6;
+	all[0] = s->total.dns_queries - (all[1] <= s->total.dns_queries ? all[1] : 0);
+	for (unsigned f = 0; f < 2; f++) {
+		sum = 0;
+		for (unsigned t = 0; t < DP_QT_N; t++) {
+			fp[f][t] = s->total.qtype[f][t];
+			sum += fp[f][t];
+		}
+		fp[f][DP_QT_OTHER] += all[f] > sum ? all[f] - sum : 0;
+	}
+}
+
 static void m_requests(struct sb *b, const struct cp_rt *rt, const struct snap *s)
 {
 	const struct cp_settings *set = cp_rt_settings(rt);
-	uint64_t fp[2], v;
+	uint64_t fp[2][DP_QT_N], v;
 	char srv[32];
 	unsigned p, pr, f, t;
 
 	sb_head(b, "coredns_dns_requests_total", "counter",
-		"Counter of DNS requests made per zone, protocol and family. The fast path does "
-		"not classify its (UDP) queries by type: they count as type=\"other\".");
-	fp[1] = s->total.dns_queries_v6;
-	fp[0] = s->total.dns_queries - (fp[1] <= s->total.dns_queries ? fp[1] : 0);
+		"Counter of DNS requests made per zone, protocol and family.");
+	fp_by_type(s, fp);
 	for (p = 0; p < 8 && (p == 0 || set->dns_ports[p] != 0); p++) {
 		const struct cp_port_stats *ps = &rt->stats.port[p];
 
 		server_label(set, p, srv, sizeof(srv));
 		for (pr = 0; pr < CP_PROTO_N; pr++) {
 			for (f = 0; f < 2; f++) {
-				for (t = 0; t < CP_QT_N; t++) {
-					bool fpline = p == 0 && pr == CP_PROTO_UDP && t == CP_QT_OTHER;
+				for (t = 0; t < DP_QT_N; t++) {
+					bool fpline = p == 0 && pr == CP_PROTO_UDP;
 
-					v = ps->req[pr][f][t] + (fpline ? fp[f] : 0);
-					if (v == 0 && !fpline)
+					v = ps->req[pr][f][t] + (fpline ? fp[f][t] : 0);
+					if (v == 0 && !(fpline && t == DP_QT_OTHER))
 						continue;
 					sb_printf(b, "coredns_dns_requests_total{server=\"%s\",zone=\".\","
 						  "view=\"\",proto=\"%s\",family=\"%u\",type=\"%s\"} "
@@ -394,7 +401,7 @@ static void m_miss_detail(struct sb *b, const struct cp_rt *rt)
 	for (p = 0; p < 8 && set->dns_ports[p] != 0; p++) {
 		server_label(set, p, srv, sizeof(srv));
 		for (f = 0; f < 2; f++)
-			for (t = 0; t < CP_QT_N; t++)
+			for (t = 0; t < DP_QT_N; t++)
 				if (rt->stats.port[p].miss_req[f][t] != 0)
 					sb_printf(b, "dpdns_controlplane_miss_requests_total{server="
 						  "\"%s\",family=\"%u\",type=\"%s\"} %lu\n", srv, f + 1,

@@ -219,7 +219,7 @@ static void miss_one(struct cp_miss *mq, struct dp_miss *e)
 	miss_client(&c, e->mbuf, e);
 	slot = cp_port_slot(cp_rt_settings(rt), c.local_port);
 	qtype = cp_msg_qtype(msg, e->dns_len);
-	rt->stats.port[slot].miss_req[e->l3 == 6][cp_qt_of(qtype < 0 ? 0 : (uint16_t)qtype)]++;
+	rt->stats.port[slot].miss_req[e->l3 == 6][dp_qt_index(qtype < 0 ? 0 : (uint16_t)qtype)]++;
 
 	r = req_get(mq);
 	if (r != NULL) {

@@ -51,20 +51,14 @@ enum cp_proto { CP_PROTO_UDP = 0, CP_PROTO_TCP, CP_PROTO_N };
 #define CP_RCODE_N   24  /* like dp_counters.rcode[] */
 #define CP_HIST_N    17  /* request duration buckets: 16 bounds (CoreDNS) + Inf */
 
-/** qtype label buckets (CoreDNS reports common types by name, the rest as "other"). */
-enum cp_qt {
-	CP_QT_A, CP_QT_AAAA, CP_QT_CNAME, CP_QT_MX, CP_QT_NS, CP_QT_PTR, CP_QT_SOA,
-	CP_QT_SRV, CP_QT_TXT, CP_QT_HTTPS, CP_QT_DS, CP_QT_DNSKEY, CP_QT_ANY,
-	CP_QT_AXFR, CP_QT_IXFR, CP_QT_OTHER, CP_QT_N
-};
 
 /** Counters per server port slot (settings.dns_ports index). */
 struct cp_port_stats {
 	/* Kernel listeners (TCP and what the fast path punts): requests and responses. */
-	uint64_t req[CP_PROTO_N][2][CP_QT_N]; /* [proto][family v4=0 v6=1][qtype] */
+	uint64_t req[CP_PROTO_N][2][DP_QT_N]; /* [proto][family v4=0 v6=1][qtype] */
 	uint64_t resp[CP_PROTO_N][CP_RCODE_N];
 	/* Miss ring: the fast path counts these requests and the replies it sends. */
-	uint64_t miss_req[2][CP_QT_N];
+	uint64_t miss_req[2][DP_QT_N];
 	uint64_t miss_resp[CP_RCODE_N];
 };
 
@@ -85,10 +79,8 @@ struct cp_stats {
 	uint64_t syncs, sync_failed;
 };
 
-/** @return the cp_qt bucket of a qtype. */
-enum cp_qt cp_qt_of(uint16_t qtype);
-/** @return the label text of a cp_qt bucket. */
-const char *cp_qt_name(enum cp_qt qt);
+/** @return the label text of a dp_qt bucket. */
+const char *cp_qt_name(enum dp_qt qt);
 /** Account one answered request: duration histogram. */
 void cp_stats_duration(struct cp_stats *s, uint64_t ns);
 /** @return index of @p port in the published dns_ports (0 when not found). */

@@ -114,6 +114,8 @@ static void fp_parse_one(struct fp_worker *w, struct rte_mbuf *m, uint16_t i,
 	uint8_t *msg = fp_dns_msg(m, p);
 	int rc = dns_parse_query(msg, p->dns_len, q);
 
+	if (rc == DNS_RCODE_NOERROR)
+		w->cnt->qtype[p->l3 == 6][dp_qt_index(q->qtype)]++;
 	if (rc == DNS_PARSE_DROP) {
 		w->cnt->drop[DP_DROP_DNS]++;
 		rte_pktmbuf_free(m);

@@ -18,6 +18,10 @@ check "coredns_build_info: one TYPE line" 1 \
 	"$(printf '%s\n' "$m" | grep -c '^# TYPE coredns_build_info gauge')"
 
 req0=$(metric_sum coredns_dns_requests_total)
+a0=$(metric_sum coredns_dns_requests_total 'type="A"')
+a60=$(metric_sum coredns_dns_requests_total 'family="2",type="A"')
+[ "$a0" = missing ] && a0=0
+[ "$a60" = missing ] && a60=0
 ok0=$(metric_sum coredns_dns_responses_total 'rcode="NOERROR"')
 sf0=$(metric_sum coredns_dns_responses_total 'rcode="SERVFAIL"')
 rf0=$(metric_sum coredns_dns_responses_total 'rcode="REFUSED"')
@@ -31,6 +35,10 @@ for i in 1 2; do dq @"$S6" nosuch.it.test A; done
 dq @"$S4" www.example.com A
 
 check_grew "coredns_dns_requests_total grew by 8" "$req0" 8 "$(metric_sum coredns_dns_requests_total)"
+check_grew 'requests{type="A"} grew by 8 (the fast path counts by type)' "$a0" 8 \
+	"$(metric_sum coredns_dns_requests_total 'type="A"')"
+check_grew 'requests{family="2",type="A"} grew by 2 (over IPv6)' "$a60" 2 \
+	"$(metric_sum coredns_dns_requests_total 'family="2",type="A"')"
 check_grew 'responses{rcode="NOERROR"} grew by 5 (fast path answers)' "$ok0" 5 \
 	"$(metric_sum coredns_dns_responses_total 'rcode="NOERROR"')"
 check_grew 'responses{rcode="SERVFAIL"} grew by 2' "$sf0" 2 \

@@ -36,6 +36,10 @@ static void case_hit(struct ft_env *e, const struct ft_frame *f)
 	CHECK_EQ(FT_DELTA(e, answered), 1);
 	CHECK_EQ(FT_DELTA(e, rcode[0]), 1);
 	CHECK_EQ(FT_DELTA(e, dns_queries_v6), f->v6 ? 1 : 0);
+	/* coredns_dns_requests_total{type="A",family=...} */
+	CHECK_EQ(FT_DELTA(e, qtype[f->v6][DP_QT_A]), 1);
+	CHECK_EQ(FT_DELTA(e, qtype[!f->v6][DP_QT_A]), 0);
+	CHECK_EQ(FT_DELTA(e, qtype[f->v6][DP_QT_OTHER]), 0);
 	rte_pktmbuf_free(out);
 }
 
@@ -69,6 +73,7 @@ static void case_nodata(struct ft_env *e)
 		CHECK_EQ(ft_rd16(dns + 10), 1); /* OPT echoed */
 	}
 	CHECK_EQ(FT_DELTA(e, nodata), 1);
+	CHECK_EQ(FT_DELTA(e, qtype[1][DP_QT_AAAA]), 1);
 	rte_pktmbuf_free(out);
 }
 
