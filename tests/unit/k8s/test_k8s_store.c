@@ -347,6 +347,10 @@ static void test_times(void)
 	CHECK_EQ(k8s_parse_time("2024-02-29T12:34:56+0200", &ns), -EINVAL);
 	CHECK_EQ(k8s_parse_time("", &ns), -EINVAL);
 	CHECK_EQ(k8s_parse_time(NULL, &ns), -EINVAL);
+	/* Past int64 nanoseconds (2262): refused, not wrapped. */
+	CHECK_EQ(k8s_parse_time("9999-12-31T23:59:59Z", &ns), -EINVAL);
+	CHECK_EQ(k8s_parse_time("2262-01-01T00:00:00Z", &ns), 0);
+	CHECK(ns > 0);
 }
 
 int main(void)
