@@ -114,7 +114,7 @@ poll_rcode 10 "deleted service NXDOMAIN within a second" NXDOMAIN @$S4 api.ns1.s
 check_re "metrics: synced" '^1$' "$(metric_sum dpdns_kubernetes_synced)"
 
 step "API outage"
-k8s_cleanup
+fake_stop
 sleep 0.5
 dq @$S4 web.ns1.svc.cluster.local A
 assert_answer "last known data while the API is down" NOERROR 'aa' 1 10.96.1.1

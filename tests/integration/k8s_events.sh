@@ -15,14 +15,8 @@
 . "$(dirname "$0")/lib.sh"
 K8S_OBJECTS=$IT_SRC/tests/k8s/objects/conformance.json
 . "$(dirname "$0")/k8s_lib.sh"
-BG_PID=
 k8s_require
-ev_cleanup() {
-	[ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null && wait "$BG_PID" 2>/dev/null
-	BG_PID=
-	k8s_cleanup
-}
-trap 'rc=$?; ev_cleanup; it_exit $rc' EXIT
+trap 'rc=$?; k8s_cleanup; it_exit $rc' EXIT
 
 fake_start
 

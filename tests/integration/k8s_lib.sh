@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Sourced after lib.sh by the tests that serve a fake cluster: tests/k8s/fake-apiserver on
-# 127.0.0.1 (stopped by PID in k8s_cleanup, which the tests' EXIT trap calls), requests to
+# 127.0.0.1 (stopped by PID in k8s_cleanup, which the tests' EXIT trap calls, with one
+# background job of the test, BG_PID), requests to
 # it, and the server block of the default Kubernetes Corefile.
 # Before sourcing: K8S_OBJECTS (default tests/k8s/objects/basic.json).
 
@@ -37,10 +38,20 @@ fake_start() {
 	[ -n "$API_PORT" ] || { fail "fake API server started" "no port file"; exit 1; }
 }
 
-# k8s_cleanup: stop the fake API server (the tests' EXIT trap).
-k8s_cleanup() {
+# BG_PID: a background job of the test (a request, a restart) stopped with the server.
+BG_PID=
+
+# fake_stop: stop the fake API server (an outage).
+fake_stop() {
 	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
 	FAKE_PID=
+}
+
+# k8s_cleanup: stop BG_PID and the fake API server (the tests' EXIT trap).
+k8s_cleanup() {
+	[ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null && wait "$BG_PID" 2>/dev/null
+	BG_PID=
+	fake_stop
 }
 
 # api METHOD PATH [JSON]: the HTTP status of an API request.

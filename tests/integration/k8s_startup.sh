@@ -9,14 +9,8 @@
 # back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/k8s_lib.sh"
-CPS_PID=
 k8s_require
-startup_cleanup() {
-	[ -n "$CPS_PID" ] && kill "$CPS_PID" 2>/dev/null && wait "$CPS_PID" 2>/dev/null
-	CPS_PID=
-	k8s_cleanup
-}
-trap 'rc=$?; startup_cleanup; it_exit $rc' EXIT
+trap 'rc=$?; k8s_cleanup; it_exit $rc' EXIT
 
 health_code() { timeout 5 curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:8080/health 2>/dev/null || true; }
 
@@ -25,7 +19,7 @@ cp_crash_restart() {
 	local i
 	timeout 20 "$LAB" cp-stop --kill >/dev/null 2>&1
 	DPDNS_LAB_WAIT=${1:-30} timeout 90 "$LAB" cp-start >"$IT_WORK/cp-start.log" 2>&1 &
-	CPS_PID=$!
+	BG_PID=$!
 	# The new control plane is up (its HTTP servers answer) once its first table sync
 	# and listeners are done.
 	for ((i = 0; i < 200; i++)); do
@@ -35,7 +29,7 @@ cp_crash_restart() {
 	fail "restarted control plane answers /health" "$(cat "$IT_WORK/cp-start.log")"
 	exit 1
 }
-cp_start_wait() { wait "$CPS_PID" 2>/dev/null; local rc=$?; CPS_PID=; return $rc; }
+cp_start_wait() { wait "$BG_PID" 2>/dev/null; local rc=$?; BG_PID=; return $rc; }
 
 fake_start
 k8s_block "        startup_timeout 3s" >"$IT_WORK/Corefile"
@@ -64,7 +58,7 @@ if cp_start_wait; then pass "control plane ready after the stall"; else fail "co
 check "ready after the sync" 200 "$(ready_code)"
 
 step "API down at start: SERVFAIL after startup_timeout, data once it is back"
-k8s_cleanup
+fake_stop
 cp_crash_restart 8
 dq @$S4 +time=8 +tries=1 nope.ns1.svc.cluster.local A
 assert_answer "unknown service before any sync: SERVFAIL (after startup_timeout)" SERVFAIL '' 0
