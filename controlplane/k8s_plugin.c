@@ -964,20 +964,10 @@ static void apply_obj(struct k8s_informer *inf, struct k8s_obj *o)
 static void list_end(struct k8s_informer *inf, enum k8s_res res)
 {
 	size_t n = 0;
-	char **stale = k8s_store_stale(&inf->store, res, &n);
-	char ns[256], name[256];
+	struct k8s_obj **stale = k8s_store_stale(&inf->store, res, &n);
 
-	for (size_t i = 0; i < n; i++) {
-		struct k8s_obj *t = NULL;
-
-		if (res == K8S_RES_NS)
-			t = k8s_obj_tombstone(res, "", stale[i]);
-		else if (k8s_key_split(stale[i], ns, sizeof(ns), name, sizeof(name)) == 0)
-			t = k8s_obj_tombstone(res, ns, name);
-		if (t != NULL)
-			apply_obj(inf, t);
-		free(stale[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		apply_obj(inf, stale[i]);
 	free(stale);
 	inf->listed[res] = true;
 }

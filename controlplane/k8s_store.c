@@ -106,18 +106,6 @@ const struct k8s_dep *k8s_store_dep(const struct k8s_store *s, const char *key)
 	return n != NULL ? k8s_container_of(n, struct k8s_dep, node) : NULL;
 }
 
-int k8s_key_split(const char *key, char *ns, size_t nscap, char *name, size_t namecap)
-{
-	const char *slash = strchr(key, '/');
-
-	if (slash == NULL || (size_t)(slash - key) >= nscap || strlen(slash + 1) >= namecap)
-		return -EINVAL;
-	memcpy(ns, key, (size_t)(slash - key));
-	ns[slash - key] = '\0';
-	strcpy(name, slash + 1);
-	return 0;
-}
-
 /* ------------------------------------------------------------------------- */
 /* Namespaces and groups                                                       */
 
@@ -569,11 +557,11 @@ void k8s_store_list_begin(struct k8s_store *s, enum k8s_res res)
 	s->gen[res]++;
 }
 
-char **k8s_store_stale(const struct k8s_store *s, enum k8s_res res, size_t *n)
+struct k8s_obj **k8s_store_stale(const struct k8s_store *s, enum k8s_res res, size_t *n)
 {
 	struct k8s_hiter it = { 0, NULL };
 	struct k8s_hnode *node;
-	char **keys = NULL;
+	struct k8s_obj **dead = NULL;
 	size_t cnt = 0, cap = 0;
 
 	*n = 0;
@@ -584,20 +572,20 @@ char **k8s_store_stale(const struct k8s_store *s, enum k8s_res res, size_t *n)
 			continue;
 		if (cnt == cap) {
 			size_t ncap = cap == 0 ? 64 : cap * 2;
-			char **nk = realloc(keys, ncap * sizeof(*nk));
+			struct k8s_obj **nd = realloc(dead, ncap * sizeof(*nd));
 
-			if (nk == NULL)
+			if (nd == NULL)
 				break;
-			keys = nk;
+			dead = nd;
 			cap = ncap;
 		}
-		keys[cnt] = strdup(o->key);
-		if (keys[cnt] == NULL)
+		dead[cnt] = k8s_obj_tombstone(res, o->ns, o->name);
+		if (dead[cnt] == NULL)
 			break;
 		cnt++;
 	}
 	*n = cnt;
-	return keys;
+	return dead;
 }
 
 int k8s_store_init(struct k8s_store *s, k8s_dep_key_fn dep_key, void *dep_ctx)

@@ -102,10 +102,12 @@ void k8s_store_touch(struct k8s_store *s, struct k8s_obj *o);
 void k8s_store_list_begin(struct k8s_store *s, enum k8s_res res);
 
 /**
- * Keys of stale objects of @p res (seen by no relist since k8s_store_list_begin), in a
- * new array of @p *n strdup'ed keys the caller frees. @return the array or NULL (none / ENOMEM)
+ * Tombstones for the stale objects of @p res (seen by no relist since
+ * k8s_store_list_begin): applying them ends the relist. A new array of @p *n objects;
+ * the caller applies (or frees) each and frees the array. @return it, or NULL (none /
+ * ENOMEM: then the stale objects stay until the next relist)
  */
-char **k8s_store_stale(const struct k8s_store *s, enum k8s_res res, size_t *n);
+struct k8s_obj **k8s_store_stale(const struct k8s_store *s, enum k8s_res res, size_t *n);
 
 struct k8s_group *k8s_store_group(const struct k8s_store *s, const char *ns, const char *name);
 struct k8s_group *k8s_store_group_key(const struct k8s_store *s, const char *key);
@@ -115,5 +117,3 @@ const struct k8s_ipent *k8s_store_ip(const struct k8s_store *s, const struct k8s
 unsigned k8s_store_pod_ip(const struct k8s_store *s, const char *ns, const struct k8s_ip *ip);
 const struct k8s_dep *k8s_store_dep(const struct k8s_store *s, const char *key);
 
-/** Split "ns/name" at the slash into @p ns and @p name buffers. @return 0 or -EINVAL */
-int k8s_key_split(const char *key, char *ns, size_t nscap, char *name, size_t namecap);

@@ -343,20 +343,10 @@ static void convert(struct fz *f, const json_t *obj, enum k8s_res res, bool dele
 static void list_end(struct fz *f, enum k8s_res res)
 {
 	size_t n = 0;
-	char **stale = k8s_store_stale(&f->store, res, &n);
-	char ns[256], name[256];
+	struct k8s_obj **stale = k8s_store_stale(&f->store, res, &n);
 
-	for (size_t i = 0; i < n; i++) {
-		struct k8s_obj *t = NULL;
-
-		if (res == K8S_RES_NS)
-			t = k8s_obj_tombstone(res, "", stale[i]);
-		else if (k8s_key_split(stale[i], ns, sizeof(ns), name, sizeof(name)) == 0)
-			t = k8s_obj_tombstone(res, ns, name);
-		if (t != NULL)
-			CHECK_OR_ABORT(k8s_store_apply(&f->store, t) == 0);
-		free(stale[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		CHECK_OR_ABORT(k8s_store_apply(&f->store, stale[i]) == 0);
 	free(stale);
 }
 

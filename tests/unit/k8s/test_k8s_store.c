@@ -77,7 +77,7 @@ static void test_groups(void)
 static void test_relist(void)
 {
 	struct kt t;
-	char **stale;
+	struct k8s_obj **stale;
 	size_t n = 0;
 
 	kt_init(&t, "cluster.local", NULL);
@@ -89,9 +89,10 @@ static void test_relist(void)
 	k8s_store_touch(&t.store, k8s_store_obj(&t.store, K8S_RES_SVC, "b/three"));
 	stale = k8s_store_stale(&t.store, K8S_RES_SVC, &n);
 	CHECK_EQ(n, 1);
-	CHECK_STR(n == 1 ? stale[0] : NULL, "a/two");
+	CHECK_STR(n == 1 ? stale[0]->key : NULL, "a/two");
+	CHECK(n == 1 && stale[0]->tombstone);
 	for (size_t i = 0; i < n; i++)
-		free(stale[i]);
+		k8s_obj_free(stale[i]);
 	free(stale);
 	kt_fini(&t);
 }
